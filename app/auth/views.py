@@ -1,0 +1,71 @@
+"""Sign-in, sign-out and the person's own password change."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from app.audit.service import record
+from app.auth import services
+from app.auth.forms import ChangePasswordForm, LoginForm
+from app.errors import UserError
+from app.security.permissions import public, signed_in
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Accept only a local path as the place to go after sign-in."""
+    if not target:
+        return url_for("dashboard.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("dashboard.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.login.data, form.password.data)
+        if user is None:
+            # The failed attempt and its audit record are kept although the answer is 401.
+            g.commit_despite_error = True
+            flash("Sign-in failed: the login or password is wrong, or the account is not active.", "error")
+            return render_template("auth/login.html", form=form), 401
+        session.clear()
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def logout():
+    record("auth.logout", current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if form.new_password.data != form.confirm_password.data:
+            form.confirm_password.errors.append("The two new passwords differ.")
+        else:
+            try:
+                services.change_password(current_user, form.current_password.data, form.new_password.data)
+            except UserError as exc:
+                getattr(form, exc.field or "new_password").errors.append(exc.message)
+            else:
+                flash("Your password was changed.", "success")
+                return redirect(url_for("dashboard.index"))
+        return render_template("auth/change_password.html", form=form), 400
+    return render_template("auth/change_password.html", form=form)

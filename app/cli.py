@@ -1,0 +1,50 @@
+"""The ``trackerbox`` command: one entry point for every operator task on the server."""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from app.config import ConfigError
+from app.errors import UserError
+
+COMMAND_MODULES = (
+    "app.commands.setup",
+    "app.commands.serve",
+    "app.commands.database",
+    "app.commands.users",
+    "app.commands.demo",
+    "app.commands.imports",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="trackerbox", prog_name="trackerbox")
+def cli() -> None:
+    """Run and look after a TrackerBox server.
+
+    Settings come from /etc/trackerbox/trackerbox.conf (or $TRACKERBOX_CONFIG) and
+    TRACKERBOX_* environment variables; with none, data lives in ./instance.
+    """
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(cli)
+
+
+def main() -> None:
+    """Console entry point: run the command and turn known errors into a one-line reason."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (ConfigError, UserError) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

@@ -1,0 +1,6 @@
+"""Commands of the demo area (being built)."""
+import click
+
+
+def register(cli: click.Group) -> None:
+    pass

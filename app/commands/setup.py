@@ -1,0 +1,42 @@
+"""``trackerbox setup``: make a new box ready to start."""
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from app import db, migrate
+from app.config import load_settings
+from app.keys import ensure_keys
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(setup)
+
+
+@click.command()
+@click.option("--admin-login", default="admin", show_default=True, help="Login of the first administrator.")
+@click.option("--admin-name", default="Administrator", show_default=True, help="Display name of the first administrator.")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone of the first administrator.")
+def setup(admin_login: str, admin_name: str, timezone: str) -> None:
+    """Create keys, the database schema and the first administrator; safe to run again."""
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    settings.upload_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for name in ensure_keys(settings):
+        click.echo(f"Created {settings.data_dir / name} (mode 0600).")
+
+    from app import create_app
+    from app.auth.services import create_user
+    from app.models import User
+
+    app = create_app(settings)
+    migrate.upgrade(app.extensions["trackerbox_engine"])
+    click.echo(f"Database schema is at revision {migrate.head_revision()}.")
+    with app.app_context(), db.transaction():
+        if db.session.scalar(select(User.id).limit(1)) is not None:
+            click.echo("Users exist already; no administrator created.")
+            return
+        user, one_time = create_user(admin_login, admin_name, profiles=["Administrator"], timezone=timezone)
+    click.echo("")
+    click.echo(f"First administrator: login {user.login!r}, one-time password: {one_time}")
+    click.echo("Sign in with it once; you will be asked to choose your own password. It is not shown again.")

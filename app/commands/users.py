@@ -1,0 +1,59 @@
+"""``trackerbox user ...``: account tasks that must work even when no administrator can sign in."""
+from __future__ import annotations
+
+import click
+from sqlalchemy import func, select
+
+from app import db
+from app.auth import services
+from app.commands.context import in_transaction
+from app.models import User
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(user_group)
+
+
+@click.group("user")
+def user_group() -> None:
+    """Create and look after user accounts."""
+
+
+@user_group.command("create")
+@click.argument("login")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--profile", "profiles", multiple=True, default=["Worker"], show_default=True,
+              help="Security profile; repeat for several.")
+@click.option("--email", default="", help="E-mail address.")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Europe/Berlin.")
+@in_transaction()
+def create(login: str, name: str, profiles: tuple[str, ...], email: str, timezone: str) -> None:
+    """Create a user and print their one-time password."""
+    user, one_time = services.create_user(login, name, profiles=list(profiles), email=email, timezone=timezone)
+    click.echo(f"Created user {user.login!r} ({', '.join(profiles)}). One-time password: {one_time}")
+
+
+@user_group.command("list")
+@in_transaction(writes=False)
+def list_users() -> None:
+    """List users with their profiles and state."""
+    for user in db.session.scalars(select(User).order_by(User.login)):
+        state = "suspended" if user.suspended else ("active" if user.active else "disabled")
+        click.echo(f"{user.login:20} {state:10} {', '.join(p.name for p in user.profiles)}")
+
+
+@user_group.command("reset-password")
+@click.argument("login")
+@in_transaction()
+def reset_password(login: str) -> None:
+    """Give a user a new one-time password, lift a suspension and print the password."""
+    user = _find(login)
+    one_time = services.reset_password(user)
+    click.echo(f"New one-time password for {user.login!r}: {one_time}")
+
+
+def _find(login: str) -> User:
+    user = db.session.scalar(select(User).where(func.lower(User.login) == login.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user with login {login!r}; `trackerbox user list` shows them")
+    return user

@@ -1,0 +1,62 @@
+"""Company settings with their defaults; a database row exists only for changed values."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from app import db
+from app.audit.service import record
+from app.models import Setting
+
+DEFAULTS: dict[str, Any] = {
+    "company_name": "Our Company",
+    "company_address": "",
+    "company_tax_id": "",
+    "company_email": "",
+    "company_bank_details": "",
+    "default_currency": "EUR",
+    # Refuse overlapping time entries of one person unless this is switched on.
+    "allow_overlapping_entries": False,
+    # Python format pattern; {year} and {seq} are filled in, e.g. "2026-00042".
+    "invoice_number_pattern": "{year}-{seq:05d}",
+    "credit_note_number_pattern": "CN-{year}-{seq:05d}",
+    # ISO date up to which (inclusive) time and expenses are closed, or None.
+    "locked_until": None,
+}
+
+
+def get(key: str) -> Any:
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    row = db.session.get(Setting, key)
+    return DEFAULTS[key] if row is None else row.value
+
+
+def get_all() -> dict[str, Any]:
+    values = dict(DEFAULTS)
+    for row in db.session.scalars(select(Setting)):
+        if row.key in values:
+            values[row.key] = row.value
+    return values
+
+
+def set_value(key: str, value: Any) -> None:
+    """Change one setting and audit the old and new values."""
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    before = get(key)
+    if before == value:
+        return
+    row = db.session.get(Setting, key)
+    if row is None:
+        db.session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+    record("settings.change", object_type="setting", object_id=key, before={key: before}, after={key: value})
+
+
+def locked_until() -> date | None:
+    value = get("locked_until")
+    return date.fromisoformat(value) if value else None

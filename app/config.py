@@ -1,0 +1,173 @@
+"""Configuration: built-in defaults, then the config file, then environment variables.
+
+The config file is INI with one ``[trackerbox]`` section. It is read from
+``$TRACKERBOX_CONFIG`` when set, else from ``/etc/trackerbox/trackerbox.conf`` when
+that file exists. Environment variables ``TRACKERBOX_<KEY>`` override the file.
+"""
+from __future__ import annotations
+
+import configparser
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_CONFIG_PATH = Path("/etc/trackerbox/trackerbox.conf")
+SECRET_KEY_FILE_NAME = "secret_key"
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_DISTINCT_CHARS = 12
+KNOWN_WEAK_KEYS = {"dev", "changeme", "secret", "development", "default", "trackerbox"}
+
+# Keys accepted in the config file, with the type they are parsed as.
+_KEYS: dict[str, type] = {
+    "data_dir": str,
+    "database_url": str,
+    "secret_key": str,
+    "secret_key_file": str,
+    "max_upload_bytes": int,
+    "bcrypt_rounds": int,
+    "trusted_proxy": str,
+    "log_level": str,
+}
+
+
+class ConfigError(Exception):
+    """Invalid configuration; the message names the setting and the fix."""
+
+
+@dataclass
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str | None
+    max_upload_bytes: int = 10 * 1024 * 1024
+    bcrypt_rounds: int = 12
+    trusted_proxy: str | None = None
+    log_level: str = "INFO"
+    source: list[str] = field(default_factory=list)
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def secret_key_path(self) -> Path:
+        return self.data_dir / SECRET_KEY_FILE_NAME
+
+
+def _read_file(path: Path) -> dict[str, str]:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with path.open(encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    except configparser.Error as exc:
+        raise ConfigError(f"config file {path} is not valid INI: {exc.message}") from exc
+    if not parser.has_section("trackerbox"):
+        raise ConfigError(f"config file {path} has no [trackerbox] section; put the settings under it")
+    values = dict(parser.items("trackerbox"))
+    unknown = sorted(set(values) - set(_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"config file {path}: unknown setting(s) {', '.join(unknown)}; "
+            f"accepted are {', '.join(sorted(_KEYS))}"
+        )
+    return values
+
+
+def _coerce(key: str, raw: str, origin: str) -> object:
+    if _KEYS[key] is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{origin}: {key} = {raw!r} is not a whole number") from None
+    return raw
+
+
+def load_settings(environ: os._Environ | dict | None = None) -> Settings:
+    """Merge defaults, the config file and the environment into validated settings."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    sources: list[str] = []
+
+    config_path = environ.get("TRACKERBOX_CONFIG")
+    if config_path:
+        path = Path(config_path)
+        if not path.is_file():
+            raise ConfigError(f"TRACKERBOX_CONFIG={config_path!r} does not name a file")
+    else:
+        path = DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
+    if path is not None:
+        for key, raw in _read_file(path).items():
+            values[key] = _coerce(key, raw, str(path))
+        sources.append(str(path))
+
+    for key in _KEYS:
+        env_value = environ.get(f"TRACKERBOX_{key.upper()}")
+        if env_value:
+            values[key] = _coerce(key, env_value, f"TRACKERBOX_{key.upper()}")
+            sources.append(f"TRACKERBOX_{key.upper()}")
+
+    data_dir = Path(str(values.get("data_dir") or "instance")).absolute()
+    database_url = str(values.get("database_url") or f"sqlite:///{data_dir / 'trackerbox.db'}")
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=None,
+        max_upload_bytes=int(values.get("max_upload_bytes", 10 * 1024 * 1024)),
+        bcrypt_rounds=int(values.get("bcrypt_rounds", 12)),
+        trusted_proxy=str(values["trusted_proxy"]) if values.get("trusted_proxy") else None,
+        log_level=str(values.get("log_level", "INFO")).upper(),
+        source=sources,
+    )
+    settings.secret_key = _resolve_secret_key(values, settings)
+    _validate(settings)
+    return settings
+
+
+def _resolve_secret_key(values: dict[str, object], settings: Settings) -> str | None:
+    if values.get("secret_key"):
+        return str(values["secret_key"])
+    key_file = Path(str(values["secret_key_file"])) if values.get("secret_key_file") else settings.secret_key_path
+    try:
+        return key_file.read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the secret key file {key_file}: {exc}") from exc
+
+
+def _validate(settings: Settings) -> None:
+    if not settings.database_url.startswith(("sqlite:", "postgresql")):
+        raise ConfigError(
+            f"database_url {settings.database_url.split('@')[-1]!r} is not supported; "
+            "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+        )
+    if settings.max_upload_bytes < 1024:
+        raise ConfigError(f"max_upload_bytes = {settings.max_upload_bytes} is too small; use at least 1024")
+    if not 4 <= settings.bcrypt_rounds <= 16:
+        raise ConfigError(f"bcrypt_rounds = {settings.bcrypt_rounds} is outside 4..16; the default is 12")
+    if settings.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"log_level = {settings.log_level!r} is not one of DEBUG, INFO, WARNING, ERROR")
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """Return why ``key`` is unfit to sign sessions, or None when it is strong enough."""
+    if not key:
+        return "no secret key is set; run `trackerbox setup` or set TRACKERBOX_SECRET_KEY"
+    if key.lower() in KNOWN_WEAK_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"the secret key is weak; use at least {MIN_SECRET_KEY_LENGTH} random characters (`trackerbox setup` makes one)"
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARS:
+        return "the secret key repeats too few characters to be random; generate a new one with `trackerbox setup`"
+    return None
+
+
+def write_secret_key(path: Path) -> str:
+    """Create a new random secret key file readable by its owner only (mode 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,51 @@
+"""Password hashing: HMAC-SHA256 pre-hash, then bcrypt.
+
+bcrypt reads at most 72 bytes and the installed bcrypt raises on longer input, so the
+password is first reduced with HMAC-SHA256 under a key kept outside the database and
+base64-encoded (44 bytes); long passwords are never truncated.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+import bcrypt
+
+ONE_TIME_PASSWORD_WORDS = 4
+
+
+def _prehash(password: str, key: bytes) -> bytes:
+    digest = hmac.new(key, password.encode("utf-8"), hashlib.sha256).digest()
+    return base64.b64encode(digest)
+
+
+def hash_password(password: str, key: bytes, rounds: int = 12) -> str:
+    return bcrypt.hashpw(_prehash(password, key), bcrypt.gensalt(rounds)).decode("ascii")
+
+
+def verify_password(password: str, stored_hash: str, key: bytes) -> bool:
+    try:
+        return bcrypt.checkpw(_prehash(password, key), stored_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def hash_rounds(stored_hash: str) -> int:
+    """The cost factor of a stored bcrypt hash ("$2b$12$..." gives 12)."""
+    try:
+        return int(stored_hash.split("$")[2])
+    except (IndexError, ValueError):
+        return 0
+
+
+# A hash of a random password, compared against when a login does not exist, so that
+# unknown and known logins take the same time.
+def dummy_hash(key: bytes, rounds: int) -> str:
+    return hash_password(secrets.token_urlsafe(16), key, rounds)
+
+
+def generate_one_time_password() -> str:
+    """A random password to hand over once; long enough for any policy (about 100 bits)."""
+    return "-".join(secrets.token_urlsafe(6) for _ in range(ONE_TIME_PASSWORD_WORDS))

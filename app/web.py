@@ -1,0 +1,164 @@
+"""The small configure_* steps of the application factory and the per-request hooks."""
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, flash, g, redirect, render_template, request, url_for
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from app import db
+from app.config import Settings
+from app.errors import UserError
+from app.keys import AUDIT_KEY_FILE, PASSWORD_KEY_FILE, read_key
+from app.security.permissions import check_request_permission
+
+log = logging.getLogger(__name__)
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds the request id and user id to every log record made during a request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from flask import has_request_context
+
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        user_id = "-"
+        if has_request_context() and current_user and current_user.is_authenticated:
+            user_id = str(current_user.id)
+        record.user_id = user_id
+        return True
+
+
+def configure_logging(app: Flask, settings: Settings) -> None:
+    root = logging.getLogger("app")
+    root.setLevel(settings.log_level)
+    if not any(getattr(h, "trackerbox", False) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler.trackerbox = True  # type: ignore[attr-defined]
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [req %(request_id)s user %(user_id)s] %(message)s")
+        )
+        handler.addFilter(RequestIdFilter())
+        root.addHandler(handler)
+
+
+def configure_database(app: Flask, settings: Settings) -> None:
+    engine = db.make_engine(settings.database_url)
+    app.extensions["trackerbox_engine"] = engine
+    db.bind(engine)
+
+
+def configure_keys(app: Flask, settings: Settings) -> None:
+    app.extensions["trackerbox_keys"] = {
+        "password": read_key(settings, PASSWORD_KEY_FILE),
+        "audit": read_key(settings, AUDIT_KEY_FILE),
+    }
+
+
+def configure_extensions(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to open that page."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from app.models import User
+
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.is_active else None
+
+
+def configure_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def start_request():
+        g.request_id = request.headers.get("X-Request-Id", "")[:36] or str(uuid.uuid4())
+        g.write_token = db.write_intent.set(request.method not in READ_ONLY_METHODS)
+        if request.endpoint == "static" or request.routing_exception is not None:
+            return None
+        check_request_permission(app.view_functions.get(request.endpoint))
+        return _force_password_change()
+
+    @app.after_request
+    def finish_transaction(response):
+        if response.status_code < 400 or g.get("commit_despite_error"):
+            db.session.commit()
+        else:
+            db.session.rollback()
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+            "form-action 'self'; frame-ancestors 'none'",
+        )
+        if current_user and current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.teardown_request
+    def end_session(_exc):
+        db.session.remove()
+        token = g.pop("write_token", None)
+        if token is not None:
+            db.write_intent.reset(token)
+
+
+def _force_password_change():
+    allowed = {"auth.change_password", "auth.logout"}
+    if current_user.is_authenticated and current_user.must_change_password and request.endpoint not in allowed:
+        flash("Choose your own password before you continue.", "info")
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def configure_error_handlers(app: Flask) -> None:
+    @app.errorhandler(UserError)
+    def user_error(exc: UserError):
+        db.session.rollback()
+        return render_template("error.html", title="Request not carried out", message=exc.message), exc.status_code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return render_template(
+            "error.html", title="Form expired", message="The form was too old or incomplete; reload the page and try again."
+        ), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code == 401:
+            return login_manager.unauthorized()
+        messages = {
+            403: "You do not have permission to open this page.",
+            404: "The page or object was not found. It may have been removed, or the address is mistyped.",
+            405: "This address does not accept that kind of request.",
+            413: "The upload is larger than the size limit.",
+        }
+        message = messages.get(exc.code or 500, exc.description or "")
+        return render_template("error.html", title=exc.name, message=message), exc.code
+
+    @app.errorhandler(Exception)
+    def internal_error(exc: Exception):
+        db.session.rollback()
+        log.exception("unhandled error in request %s", g.get("request_id", "-"))
+        return render_template(
+            "error.html", title="Something went wrong",
+            message=f"The request failed and nothing was saved. Reference: {g.get('request_id', '-')}.",
+        ), 500
+
+
+def configure_templates(app: Flask) -> None:
+    from app import templating
+
+    templating.register(app)
