@@ -20,6 +20,7 @@ BLUEPRINT_MODULES = (
     "app.payments.views",
     "app.reports.views",
     "app.imports.views",
+    "app.exports.views",
     "app.audit.views",
     "app.api.views",
 )
