@@ -10,7 +10,7 @@ import enum
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, request
+from flask import abort
 from flask_login import current_user
 
 
@@ -164,4 +164,13 @@ def endpoint_view(app, endpoint: str | None):
     return app.view_functions.get(endpoint) if endpoint else None
 
 
-__all__ = ["Permission", "requires", "public", "signed_in", "has", "check_request_permission", "request"]
+
+
+def permission_matrix_markdown() -> str:
+    """The built-in profiles' permissions as a Markdown table (kept in docs/permissions.md)."""
+    names = list(BUILTIN_PROFILES)
+    lines = ["| permission | meaning | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for permission in Permission:
+        marks = ["yes" if permission in BUILTIN_PROFILES[n][1] else "" for n in names]
+        lines.append(f"| `{permission.value}` | {DESCRIPTIONS[permission]} | " + " | ".join(marks) + " |")
+    return "\n".join(lines) + "\n"
