@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -19,14 +20,22 @@ COMMAND_MODULES = (
 )
 
 
+LONG_RUNNING = {"serve", "scheduler"}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="trackerbox", prog_name="trackerbox")
-def cli() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level in one-shot commands too.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """Run and look after a TrackerBox server.
 
     Settings come from /etc/trackerbox/trackerbox.conf (or $TRACKERBOX_CONFIG) and
     TRACKERBOX_* environment variables; with none, data lives in ./instance.
     """
+    # One-shot commands print their own result; the service log would only repeat it.
+    if not verbose and ctx.invoked_subcommand not in LONG_RUNNING:
+        os.environ.setdefault("TRACKERBOX_LOG_LEVEL", "WARNING")
 
 
 for _name in COMMAND_MODULES:

@@ -1,5 +1,6 @@
 """The start page: what each person needs to see first, by role."""
 from flask import Blueprint, render_template
+from flask_login import current_user
 
 from app.dashboard import services
 from app.security.permissions import signed_in
@@ -10,4 +11,5 @@ bp = Blueprint("dashboard", __name__)
 @bp.route("/")
 @signed_in
 def index():
-    return render_template("dashboard/index.html", panels=services.panels_for_current_user())
+    return render_template("dashboard/index.html", panels=services.panels_for(current_user),
+                           today=services.local_today(current_user))
