@@ -91,7 +91,7 @@ def database_url(request, tmp_path):
         yield f"sqlite:///{path}"
         return
     if request.node.get_closest_marker("sqlite_only"):
-        pytest.skip("test exercises SQLite behaviour only")
+        pytest.skip("this test runs on the SQLite backend only")
     server = request.getfixturevalue("pg_server")
     template = request.getfixturevalue("pg_template")
     admin = pg_cluster.admin_engine(server)
