@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app import web
 
     web.configure_logging(app, settings)
+    web.configure_url_converters(app)
     web.configure_database(app, settings)
     web.configure_keys(app, settings)
     web.configure_extensions(app)

@@ -8,6 +8,7 @@ from flask import Flask, flash, g, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from app import db
 from app.config import Settings
@@ -60,6 +61,21 @@ def configure_keys(app: Flask, settings: Settings) -> None:
         "password": read_key(settings, PASSWORD_KEY_FILE),
         "audit": read_key(settings, AUDIT_KEY_FILE),
     }
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """The ``int`` URL converter, bounded to what an integer column holds.
+
+    Without the bound an id such as 99999999999 in a URL reaches PostgreSQL and fails
+    there ("integer out of range"); with it, the URL simply does not match (404).
+    """
+
+    def __init__(self, url_map, fixed_digits=0, min=1, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def configure_url_converters(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseIdConverter
 
 
 def configure_extensions(app: Flask) -> None:
