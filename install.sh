@@ -6,7 +6,7 @@
 #
 # The --local mode needs Python 3.11 or newer with the venv module. Run as root, it also
 # installs the Debian/Ubuntu packages it needs (python3-venv and the Pango libraries
-# that PDF rendering uses); run as another user, it says which packages are missing.
+# that PDF rendering uses). Run as another user, it prints which packages are missing.
 set -euo pipefail
 
 cd "$(dirname "$(readlink -f "$0")")"

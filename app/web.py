@@ -66,8 +66,8 @@ def configure_keys(app: Flask, settings: Settings) -> None:
 class DatabaseIdConverter(IntegerConverter):
     """The ``int`` URL converter, bounded to what an integer column holds.
 
-    Without the bound an id such as 99999999999 in a URL reaches PostgreSQL and fails
-    there ("integer out of range"); with it, the URL simply does not match (404).
+    Without the bound, an id such as 99999999999 in a URL reaches PostgreSQL and fails
+    there with "integer out of range". With it, the URL does not match, so the answer is 404.
     """
 
     def __init__(self, url_map, fixed_digits=0, min=1, max=2**31 - 1, signed=False):

@@ -155,7 +155,7 @@ def admin_panel() -> dict:
 
 
 def panels_for(user: User) -> dict:
-    """The panels ``user``'s permissions entitle them to, keyed by panel name."""
+    """Build the panels that ``user``'s permissions entitle them to, keyed by panel name."""
     panels: dict = {}
     if user.can(Permission.TIME_OWN.value):
         panels["worker"] = worker_panel(user)

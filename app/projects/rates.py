@@ -30,19 +30,28 @@ def resolve_rate(user: User, project: Project, task: Task | None, member_rates: 
             select(ProjectMember.hourly_rate_minor).where(ProjectMember.project_id == project.id,
                                                           ProjectMember.user_id == user.id)
         )
+    task_rate = task.hourly_rate_minor if task is not None else None
+    # NOTE: the person's default rate is in the person's currency, and this function does
+    # not compare it with the project's currency; pick_rate callers can pass None instead.
+    return pick_rate(member_rate, task_rate, project.hourly_rate_minor, user.default_rate_minor)
+
+
+def pick_rate(member_rate: int | None, task_rate: int | None, project_rate: int | None,
+              person_rate: int | None) -> ResolvedRate:
+    """Choose the first rate that is set, in the order person-on-project, task, project, person."""
     if member_rate is not None:
         return ResolvedRate(member_rate, "member")
-    if task is not None and task.hourly_rate_minor is not None:
-        return ResolvedRate(task.hourly_rate_minor, "task")
-    if project.hourly_rate_minor is not None:
-        return ResolvedRate(project.hourly_rate_minor, "project")
-    if user.default_rate_minor is not None:
-        return ResolvedRate(user.default_rate_minor, "person")
+    if task_rate is not None:
+        return ResolvedRate(task_rate, "task")
+    if project_rate is not None:
+        return ResolvedRate(project_rate, "project")
+    if person_rate is not None:
+        return ResolvedRate(person_rate, "person")
     return ResolvedRate(None, "none")
 
 
 def member_rate_map(project_ids: set[int]) -> dict[tuple[int, int], int | None]:
-    """All member rates of the given projects in one query, for ``resolve_rate``."""
+    """Load all member rates of the given projects in one query, for ``resolve_rate``."""
     if not project_ids:
         return {}
     rows = db.session.execute(

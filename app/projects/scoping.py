@@ -1,4 +1,4 @@
-"""Who may see which client and project: the owner-scoped queries and loaders.
+"""Owner-scoped queries and loaders for clients and projects.
 
 Every lookup by id in a view goes through a ``get_*_for(user, id)`` loader, so an id
 changed in a URL can never show another person's project or client (the loader gives
@@ -90,7 +90,7 @@ def get_client_for(user: User, client_id: int) -> Client:
 
 
 def get_loggable_project(user: User, project_id: int) -> Project:
-    """A project ``user`` may book on, else 404 (also for archived projects)."""
+    """Load a project that ``user`` may book on, else raise 404 (also for archived projects)."""
     project = db.session.scalar(loggable_projects_query(user).where(Project.id == project_id))
     if project is None:
         raise NotFound()

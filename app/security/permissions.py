@@ -1,8 +1,8 @@
 """The permission catalogue, the built-in security profiles and the route guard.
 
-Every view declares the permission it needs with ``@requires(...)`` or is marked
-``@public``; the before-request guard refuses any endpoint that declares neither, so a
-forgotten declaration fails closed.
+Every view declares the permission it needs with ``@requires(...)``, or is marked
+``@signed_in`` or ``@public``. The before-request guard rejects any endpoint that
+declares none of these, so a forgotten declaration fails closed.
 """
 from __future__ import annotations
 
@@ -167,7 +167,7 @@ def endpoint_view(app, endpoint: str | None):
 
 
 def permission_matrix_markdown() -> str:
-    """The built-in profiles' permissions as a Markdown table (kept in docs/permissions.md)."""
+    """Render the built-in profiles' permissions as a Markdown table (kept in docs/permissions.md)."""
     names = list(BUILTIN_PROFILES)
     lines = ["| permission | meaning | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
     for permission in Permission:
