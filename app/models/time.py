@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.accounts import User
@@ -26,8 +26,17 @@ class TimesheetStatus(str, enum.Enum):
     REJECTED = "rejected"
 
 
+# A timer runs while an entry has a start and no end; this predicate backs the
+# one-running-timer-per-person index on both SQLite and PostgreSQL.
+RUNNING_TIMER_WHERE = text("start_at IS NOT NULL AND end_at IS NULL")
+
+
 class TimeEntry(Base):
     __tablename__ = "time_entries"
+    __table_args__ = (
+        Index("ix_time_entries_one_running_timer", "user_id", unique=True,
+              sqlite_where=RUNNING_TIMER_WHERE, postgresql_where=RUNNING_TIMER_WHERE),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -49,6 +58,8 @@ class TimeEntry(Base):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    # The owner's timesheet for the week of work_date, once that week has one.
+    timesheet_id: Mapped[int | None] = mapped_column(ForeignKey("timesheets.id"), index=True)
     # Stable fingerprint of an imported row, so a re-import creates no duplicate.
     import_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

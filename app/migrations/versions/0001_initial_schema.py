@@ -407,6 +407,7 @@ def upgrade() -> None:
     sa.Column('approved_by_id', sa.Integer(), nullable=True),
     sa.Column('approved_at', sa.DateTime(), nullable=True),
     sa.Column('invoice_id', sa.Integer(), nullable=True),
+    sa.Column('timesheet_id', sa.Integer(), nullable=True),
     sa.Column('import_key', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
@@ -414,6 +415,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_time_entries_invoice_id_invoices')),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_time_entries_project_id_projects')),
     sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], name=op.f('fk_time_entries_task_id_tasks')),
+    sa.ForeignKeyConstraint(['timesheet_id'], ['timesheets.id'], name=op.f('fk_time_entries_timesheet_id_timesheets')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_time_entries_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_time_entries')),
     sa.UniqueConstraint('import_key', name=op.f('uq_time_entries_import_key'))
@@ -423,8 +425,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_time_entries_project_id'), ['project_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_time_entries_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_time_entries_task_id'), ['task_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_time_entries_timesheet_id'), ['timesheet_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_time_entries_user_id'), ['user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_time_entries_work_date'), ['work_date'], unique=False)
+        batch_op.create_index('ix_time_entries_one_running_timer', ['user_id'], unique=True,
+                              sqlite_where=sa.text('start_at IS NOT NULL AND end_at IS NULL'),
+                              postgresql_where=sa.text('start_at IS NOT NULL AND end_at IS NULL'))
 
 
 
@@ -432,8 +438,10 @@ def upgrade() -> None:
 def downgrade() -> None:
 
     with op.batch_alter_table('time_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_time_entries_one_running_timer')
         batch_op.drop_index(batch_op.f('ix_time_entries_work_date'))
         batch_op.drop_index(batch_op.f('ix_time_entries_user_id'))
+        batch_op.drop_index(batch_op.f('ix_time_entries_timesheet_id'))
         batch_op.drop_index(batch_op.f('ix_time_entries_task_id'))
         batch_op.drop_index(batch_op.f('ix_time_entries_status'))
         batch_op.drop_index(batch_op.f('ix_time_entries_project_id'))
