@@ -117,6 +117,8 @@ class InvoiceLine(Base):
     unit_price_minor: Mapped[int] = mapped_column(Integer)
     # quantity x unit price, rounded half-up to the currency's minor unit.
     amount_minor: Mapped[int] = mapped_column(Integer)
+    # The project whose time, expenses or fixed fee the line bills; empty for manual lines.
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
     taxes: Mapped[list[InvoiceLineTax]] = relationship(
@@ -166,6 +168,8 @@ class ClientCredit(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(Integer)
+    # The overpayment that created a positive row, or the client-credit payment that a
+    # negative row paid; deleting that payment removes the row.
     source_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
     applied_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
     note: Mapped[str] = mapped_column(String(200), default="")

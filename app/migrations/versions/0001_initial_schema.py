@@ -305,11 +305,14 @@ def upgrade() -> None:
     sa.Column('quantity', sa.String(length=40), nullable=False),
     sa.Column('unit_price_minor', sa.Integer(), nullable=False),
     sa.Column('amount_minor', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_invoice_lines_invoice_id_invoices'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_invoice_lines_project_id_projects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice_lines'))
     )
     with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invoice_lines_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoice_lines_project_id'), ['project_id'], unique=False)
 
     op.create_table('payments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -471,6 +474,7 @@ def downgrade() -> None:
 
     op.drop_table('payments')
     with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invoice_lines_project_id'))
         batch_op.drop_index(batch_op.f('ix_invoice_lines_invoice_id'))
 
     op.drop_table('invoice_lines')
