@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +19,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 from app import db
 from app.audit.service import record, snapshot
 from app.errors import ConflictError, UserError
-from app.models import Project, Task, TimeEntry, User, utcnow
+from app.models import EntryStatus, Project, Task, TimeEntry, User, utcnow
 from app.projects.scoping import managed_project_ids
 from app.security.permissions import Permission
 from app.timesheets import rules, weeks
@@ -104,6 +104,9 @@ def resolve_timing(zone_name: str, *, start: datetime | None, end: datetime | No
                         field="duration")
     rules.check_aware(start, "start")
     rules.check_aware(end, "end")
+    # Subtracting aware datetimes that share a tzinfo gives wall-clock time, so convert
+    # to UTC first to count DST changes exactly.
+    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
     if end < start:
         raise UserError(f"end: {end.isoformat()} is before the start {start.isoformat()}", field="end")
     seconds = int((end - start).total_seconds())
@@ -147,7 +150,7 @@ def create_entry(owner: User, *, actor: User | None = None, project: Project, ta
     entry = TimeEntry(
         user_id=owner.id, project_id=project.id, task_id=task.id if task else None,
         start_at=timing.start, end_at=timing.end, duration_seconds=timing.duration_seconds,
-        timezone=owner.timezone, work_date=timing.work_date, notes=notes,
+        timezone=owner.timezone, work_date=timing.work_date, notes=notes, status=EntryStatus.OPEN,
         billable=rules.default_billable(project, task) if billable is None else bool(billable),
         timesheet_id=timesheet.id if timesheet else None, import_key=import_key,
     )
@@ -233,7 +236,8 @@ def start_timer(owner: User, *, project: Project, task: Task | None = None, note
     rules.check_no_overlap(owner, now, now + timedelta(microseconds=1))
     entry = TimeEntry(
         user_id=owner.id, project_id=project.id, task_id=task.id if task else None, start_at=now,
-        timezone=owner.timezone, work_date=work_date, notes=notes, billable=rules.default_billable(project, task),
+        timezone=owner.timezone, work_date=work_date, notes=notes, status=EntryStatus.OPEN,
+        billable=rules.default_billable(project, task),
         timesheet_id=timesheet.id if timesheet else None,
     )
     entry.project, entry.task = project, task
