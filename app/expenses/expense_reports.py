@@ -1,0 +1,440 @@
+"""Expense reports: grouping expenses, submission, approval per project part and reimbursement.
+
+A report's part is the set of its expenses on one project. The project's manager
+approves or rejects each part. A rejected part sends the report back to its owner,
+who corrects or removes the rejected expenses and resubmits. The report is approved
+when every expense in it is approved, and a person with EXPENSES_REIMBURSE then marks
+it reimbursed.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import Forbidden, NotFound
+
+from app import db
+from app.audit.service import record, snapshot
+from app.errors import ConflictError, UserError
+from app.expenses.services import clean_text, today_for, visible_expenses_query
+from app.expenses.states import (
+    ExpenseAction,
+    ReportAction,
+    next_expense_status,
+    next_report_status,
+)
+from app.models import ApprovalDecision, Expense, ExpenseReport, ExpenseStatus, Project, ReportStatus, User, utcnow
+from app.projects.scoping import managed_project_ids
+from app.security.permissions import Permission
+
+log = logging.getLogger(__name__)
+
+REPORT_AUDIT_FIELDS = ("user_id", "title", "status", "submitted_at", "decided_by_id", "decided_at", "comment",
+                       "reimbursed_on", "reimbursement_reference")
+MAX_TITLE_LENGTH = 200
+MAX_COMMENT_LENGTH = 2000
+MAX_REFERENCE_LENGTH = 200
+APPROVE = "approve"
+REJECT = "reject"
+
+
+@dataclass
+class ReportFilters:
+    status: ReportStatus | None = None
+    mine_only: bool = False
+
+
+@dataclass
+class ReportPart:
+    """The expenses of one project inside a report, with the decision state they share."""
+
+    project: Project
+    expenses: list[Expense]
+    status: str
+    totals: list[tuple[str, int]]
+
+
+@dataclass
+class PendingPart:
+    """One (report, project) pair waiting for the signed-in manager's decision."""
+
+    report: ExpenseReport
+    project: Project
+    count: int
+    totals: list[tuple[str, int]] = field(default_factory=list)
+
+
+def visible_reports_query(user: User) -> Select:
+    """Return a query for the reports visible to ``user``.
+
+    Everyone sees their own. Approvers see submitted reports with expenses on projects they
+    manage, and reimbursers see approved and reimbursed reports.
+    """
+    statement = select(ExpenseReport)
+    if user.can(Permission.TIME_VIEW_ALL.value) or user.can(Permission.SCOPE_ALL_PROJECTS.value):
+        return statement
+    conditions = [ExpenseReport.user_id == user.id]
+    if user.can(Permission.EXPENSES_APPROVE.value):
+        touching = select(Expense.report_id).where(Expense.project_id.in_(managed_project_ids(user)))
+        conditions.append((ExpenseReport.status != ReportStatus.DRAFT) & ExpenseReport.id.in_(touching))
+    if user.can(Permission.EXPENSES_REIMBURSE.value):
+        conditions.append(ExpenseReport.status.in_([ReportStatus.APPROVED, ReportStatus.REIMBURSED]))
+    return statement.where(or_(*conditions))
+
+
+def get_report_for(user: User, report_id: int) -> ExpenseReport:
+    report = db.session.scalar(visible_reports_query(user).where(ExpenseReport.id == report_id))
+    if report is None:
+        raise NotFound()
+    return report
+
+
+def get_own_report(user: User, report_id: int) -> ExpenseReport:
+    """Load one of ``user``'s own reports; someone else's visible report raises Forbidden."""
+    report = get_report_for(user, report_id)
+    if report.user_id != user.id:
+        raise Forbidden()
+    return report
+
+
+def filtered_reports_query(user: User, filters: ReportFilters) -> Select:
+    statement = visible_reports_query(user).options(joinedload(ExpenseReport.user))
+    if filters.status:
+        statement = statement.where(ExpenseReport.status == filters.status)
+    if filters.mine_only:
+        statement = statement.where(ExpenseReport.user_id == user.id)
+    return statement.order_by(ExpenseReport.created_at.desc(), ExpenseReport.id.desc())
+
+
+def report_summaries(report_ids: list[int]) -> dict[int, dict]:
+    """Expense count, totals and reimbursable totals per currency for each report, in one query."""
+    summaries: dict[int, dict] = {rid: {"count": 0, "totals": [], "reimbursable": []} for rid in report_ids}
+    if not report_ids:
+        return summaries
+    reimbursable = func.sum(Expense.amount_minor).filter(Expense.reimbursable.is_(True))
+    rows = db.session.execute(
+        select(Expense.report_id, Expense.currency, func.count(), func.sum(Expense.amount_minor), reimbursable)
+        .where(Expense.report_id.in_(report_ids))
+        .group_by(Expense.report_id, Expense.currency)
+        .order_by(Expense.report_id, Expense.currency)
+    )
+    for report_id, currency, count, total, payable in rows:
+        summary = summaries[report_id]
+        summary["count"] += count
+        summary["totals"].append((currency, int(total)))
+        summary["reimbursable"].append((currency, int(payable or 0)))
+    return summaries
+
+
+def open_unreported_expenses(user: User) -> list[Expense]:
+    """Return the person's open expenses that are in no report yet, oldest first."""
+    return list(db.session.scalars(
+        select(Expense)
+        .where(Expense.user_id == user.id, Expense.status == ExpenseStatus.OPEN, Expense.report_id.is_(None))
+        .options(joinedload(Expense.project), joinedload(Expense.category))
+        .order_by(Expense.expense_date, Expense.id)
+    ))
+
+
+def report_expenses_for(user: User, report: ExpenseReport) -> list[Expense]:
+    """Return the report's expenses visible to ``user``, so a manager gets only their projects' part."""
+    return list(db.session.scalars(
+        visible_expenses_query(user)
+        .where(Expense.report_id == report.id)
+        .options(joinedload(Expense.project), joinedload(Expense.category))
+        .order_by(Expense.expense_date, Expense.id)
+    ))
+
+
+def count_report_expenses(report: ExpenseReport) -> int:
+    return db.session.scalar(select(func.count()).where(Expense.report_id == report.id)) or 0
+
+
+def managed_ids_among(user: User, project_ids: set[int]) -> set[int]:
+    """Return the ids in ``project_ids`` whose expenses ``user`` approves."""
+    if not project_ids or not user.can(Permission.EXPENSES_APPROVE.value):
+        return set()
+    return set(db.session.scalars(managed_project_ids(user).where(Project.id.in_(project_ids))))
+
+
+def report_decisions(report: ExpenseReport) -> list[ApprovalDecision]:
+    return list(db.session.scalars(
+        select(ApprovalDecision)
+        .where(ApprovalDecision.expense_report_id == report.id)
+        .options(joinedload(ApprovalDecision.approver))
+        .order_by(ApprovalDecision.created_at, ApprovalDecision.id)
+    ))
+
+
+def part_status(expenses: list[Expense]) -> str:
+    """Return the state of one project part: open, pending, approved or rejected."""
+    statuses = {e.status for e in expenses}
+    if ExpenseStatus.REJECTED in statuses:
+        return "rejected"
+    if statuses == {ExpenseStatus.APPROVED}:
+        return "approved"
+    if ExpenseStatus.SUBMITTED in statuses:
+        return "pending"
+    return "open"
+
+
+def split_into_parts(expenses: list[Expense]) -> list[ReportPart]:
+    """Group expenses by project, in project code order."""
+    by_project: dict[int, list[Expense]] = defaultdict(list)
+    for expense in expenses:
+        by_project[expense.project_id].append(expense)
+    parts = []
+    for group in by_project.values():
+        totals: dict[str, int] = defaultdict(int)
+        for expense in group:
+            totals[expense.currency] += expense.amount_minor
+        parts.append(ReportPart(group[0].project, group, part_status(group), sorted(totals.items())))
+    return sorted(parts, key=lambda part: part.project.code)
+
+
+def create_report(user: User, title: str, expense_ids: list[int]) -> ExpenseReport:
+    """Start a draft report of ``user`` holding the chosen open expenses."""
+    report = ExpenseReport(user_id=user.id, title=_check_title(title), status=ReportStatus.DRAFT, comment="",
+                           reimbursement_reference="")
+    db.session.add(report)
+    db.session.flush()
+    record("expense_report.create", report, after=snapshot(report, REPORT_AUDIT_FIELDS))
+    if expense_ids:
+        _attach_expenses(user, report, expense_ids)
+    log.info("expense report %s created by user %s", report.id, user.id)
+    return report
+
+
+def rename_report(user: User, report_id: int, title: str) -> ExpenseReport:
+    report = get_own_report(user, report_id)
+    next_report_status(report.status, ReportAction.EDIT)
+    before = snapshot(report, REPORT_AUDIT_FIELDS)
+    report.title = _check_title(title)
+    if report.title != before["title"]:
+        record("expense_report.update", report, before=before, after=snapshot(report, REPORT_AUDIT_FIELDS))
+    return report
+
+
+def add_expenses_to_report(user: User, report_id: int, expense_ids: list[int]) -> ExpenseReport:
+    report = get_own_report(user, report_id)
+    next_report_status(report.status, ReportAction.EDIT)
+    if not expense_ids:
+        raise UserError("expense_ids: choose at least one open expense to add", field="expense_ids")
+    _attach_expenses(user, report, expense_ids)
+    return report
+
+
+def _attach_expenses(user: User, report: ExpenseReport, expense_ids: list[int]) -> None:
+    wanted = sorted(set(expense_ids))
+    expenses = list(db.session.scalars(
+        select(Expense).where(Expense.id.in_(wanted), Expense.user_id == user.id,
+                              Expense.status == ExpenseStatus.OPEN, Expense.report_id.is_(None))
+    ))
+    missing = sorted(set(wanted) - {e.id for e in expenses})
+    if missing:
+        raise UserError(
+            f"expense_ids: expense(s) {', '.join(map(str, missing))} are not your open expenses outside a report; "
+            "reload the page and choose again",
+            field="expense_ids",
+        )
+    for expense in expenses:
+        expense.report_id = report.id
+    db.session.flush()
+    db.session.refresh(report, ["expenses"])
+    record("expense_report.add_expenses", report, details={"expense_ids": wanted})
+
+
+def remove_expense_from_report(user: User, report_id: int, expense_id: int) -> ExpenseReport:
+    """Take an open or rejected expense out of a draft or rejected report, which makes it open again."""
+    report = get_own_report(user, report_id)
+    next_report_status(report.status, ReportAction.EDIT)
+    expense = next((e for e in report.expenses if e.id == expense_id), None)
+    if expense is None:
+        raise NotFound()
+    expense.status = next_expense_status(expense.status, ExpenseAction.REMOVE_FROM_REPORT)
+    expense.report_id = None
+    db.session.flush()
+    db.session.refresh(report, ["expenses"])
+    record("expense_report.remove_expense", report, details={"expense_id": expense_id})
+    return report
+
+
+def delete_report(user: User, report_id: int) -> None:
+    """Delete a draft report. Its expenses stay, open and outside any report."""
+    report = get_own_report(user, report_id)
+    next_report_status(report.status, ReportAction.DELETE)
+    expense_ids = [e.id for e in report.expenses]
+    record("expense_report.delete", report, before=snapshot(report, REPORT_AUDIT_FIELDS),
+           details={"expense_ids": expense_ids})
+    for expense in report.expenses:
+        expense.report_id = None
+    db.session.flush()
+    db.session.delete(report)
+    db.session.flush()
+    log.info("expense report %s deleted by user %s", report_id, user.id)
+
+
+def submit_report(user: User, report_id: int) -> ExpenseReport:
+    """Submit a draft report, or resubmit a rejected one after corrections."""
+    report = get_own_report(user, report_id)
+    action = ReportAction.RESUBMIT if report.status == ReportStatus.REJECTED else ReportAction.SUBMIT
+    new_status = next_report_status(report.status, action)
+    if not report.expenses:
+        raise UserError("this report has no expenses; add at least one before submitting it")
+    before = snapshot(report, REPORT_AUDIT_FIELDS)
+    for expense in report.expenses:
+        if expense.status == ExpenseStatus.OPEN:
+            expense.status = next_expense_status(expense.status, ExpenseAction.SUBMIT)
+        elif expense.status == ExpenseStatus.REJECTED:
+            expense.status = next_expense_status(expense.status, ExpenseAction.RESUBMIT)
+    report.status = new_status
+    report.submitted_at = utcnow()
+    report.decided_by_id = None
+    report.decided_at = None
+    report.comment = ""
+    db.session.flush()
+    record(f"expense_report.{action.value}", report, before=before, after=snapshot(report, REPORT_AUDIT_FIELDS),
+           details={"expense_ids": [e.id for e in report.expenses]})
+    log.info("expense report %s sent for approval (%s) by user %s", report.id, action.value, user.id)
+    _settle(report, decider_id=None, comment="")
+    return report
+
+
+def decide_part(user: User, report_id: int, project_id: int, decision: str, comment: str) -> ExpenseReport:
+    """Approve or reject the waiting expenses of one project in a report, then settle the report."""
+    if decision not in (APPROVE, REJECT):
+        raise UserError(f"decision {decision!r} is unknown; use approve or reject", field="decision")
+    report = get_report_for(user, report_id)
+    is_manager = db.session.scalar(managed_project_ids(user).where(Project.id == project_id)) is not None
+    if not user.can(Permission.EXPENSES_APPROVE.value) or not is_manager:
+        raise Forbidden()
+    next_report_status(report.status, ReportAction.DECIDE_PART)
+    if report.user_id == user.id:
+        raise UserError("you cannot approve or reject your own expense report; another approver of the project "
+                        "has to decide")
+    comment = clean_text(comment, field="comment", max_length=MAX_COMMENT_LENGTH, multiline=True)
+    if decision == REJECT and not comment:
+        raise UserError("comment: say what the person has to correct when you reject", field="comment")
+    waiting = [e for e in report.expenses if e.project_id == project_id and e.status == ExpenseStatus.SUBMITTED]
+    if not waiting:
+        raise ConflictError("this project's part of the report has no expenses waiting for a decision; "
+                            "someone may have decided it already")
+    action = ExpenseAction.APPROVE if decision == APPROVE else ExpenseAction.REJECT
+    for expense in waiting:
+        expense.status = next_expense_status(expense.status, action)
+    db.session.add(ApprovalDecision(expense_report_id=report.id, project_id=project_id, approver_id=user.id,
+                                    decision=decision, comment=comment))
+    db.session.flush()
+    record(f"expense_report.{decision}_part", report,
+           details={"project_id": project_id, "expense_ids": [e.id for e in waiting], "comment": comment})
+    log.info("expense report %s: part of project %s decided (%s) by user %s", report.id, project_id, decision, user.id)
+    _settle(report, decider_id=user.id, comment=comment)
+    return report
+
+
+def _settle(report: ExpenseReport, *, decider_id: int | None, comment: str) -> None:
+    """Move a submitted report to rejected or approved once its parts decide it."""
+    if report.status != ReportStatus.SUBMITTED:
+        return
+    statuses = {e.status for e in report.expenses}
+    if ExpenseStatus.REJECTED in statuses:
+        action = ReportAction.REJECT
+    elif statuses == {ExpenseStatus.APPROVED}:
+        action = ReportAction.APPROVE
+    else:
+        return
+    before = snapshot(report, REPORT_AUDIT_FIELDS)
+    report.status = next_report_status(report.status, action)
+    report.decided_at = utcnow()
+    if decider_id is not None:
+        report.decided_by_id = decider_id
+        report.comment = comment
+    db.session.flush()
+    record(f"expense_report.{action.value}", report, before=before, after=snapshot(report, REPORT_AUDIT_FIELDS))
+    log.info("expense report %s is now %s", report.id, report.status.value)
+
+
+def reimburse_report(user: User, report_id: int, reimbursed_on: date | None, reference: str) -> ExpenseReport:
+    """Mark an approved report as paid out on ``reimbursed_on`` with a payment reference."""
+    report = get_report_for(user, report_id)
+    if not user.can(Permission.EXPENSES_REIMBURSE.value):
+        raise Forbidden()
+    new_status = next_report_status(report.status, ReportAction.REIMBURSE)
+    if reimbursed_on is None:
+        raise UserError("reimbursed_on: the payment date is required, for example 2026-03-31", field="reimbursed_on")
+    if reimbursed_on > today_for(user):
+        raise UserError(f"reimbursed_on: {reimbursed_on.isoformat()} is in the future; enter the date the money "
+                        "was paid out", field="reimbursed_on")
+    approved_on = report.decided_at.astimezone(ZoneInfo(user.timezone or "UTC")).date() if report.decided_at else None
+    if approved_on and reimbursed_on < approved_on:
+        raise UserError(f"reimbursed_on: {reimbursed_on.isoformat()} is before the approval on "
+                        f"{approved_on.isoformat()}", field="reimbursed_on")
+    reference = _check_reference(reference)
+    before = snapshot(report, REPORT_AUDIT_FIELDS)
+    report.status = new_status
+    report.reimbursed_on = reimbursed_on
+    report.reimbursement_reference = reference
+    db.session.flush()
+    record("expense_report.reimburse", report, before=before, after=snapshot(report, REPORT_AUDIT_FIELDS))
+    log.info("expense report %s marked reimbursed by user %s", report.id, user.id)
+    return report
+
+
+def pending_parts_query(user: User) -> Select:
+    """(report id, project id, expense count) rows waiting for ``user``'s decision, oldest submission first."""
+    return (
+        select(Expense.report_id, Expense.project_id, func.count().label("count"))
+        .join(ExpenseReport, ExpenseReport.id == Expense.report_id)
+        .where(
+            Expense.status == ExpenseStatus.SUBMITTED,
+            Expense.project_id.in_(managed_project_ids(user)),
+            ExpenseReport.status.in_([ReportStatus.SUBMITTED, ReportStatus.REJECTED]),
+            ExpenseReport.user_id != user.id,
+        )
+        .group_by(Expense.report_id, Expense.project_id, ExpenseReport.submitted_at)
+        .order_by(ExpenseReport.submitted_at, Expense.report_id, Expense.project_id)
+    )
+
+
+def load_pending_parts(rows) -> list[PendingPart]:
+    """Turn rows of ``pending_parts_query`` into parts with their reports, projects and totals (three queries)."""
+    if not rows:
+        return []
+    report_ids = {row.report_id for row in rows}
+    project_ids = {row.project_id for row in rows}
+    reports = {r.id: r for r in db.session.scalars(
+        select(ExpenseReport).where(ExpenseReport.id.in_(report_ids)).options(joinedload(ExpenseReport.user))
+    )}
+    projects = {p.id: p for p in db.session.scalars(select(Project).where(Project.id.in_(project_ids)))}
+    parts = {(row.report_id, row.project_id): PendingPart(reports[row.report_id], projects[row.project_id], row.count)
+             for row in rows}
+    totals = db.session.execute(
+        select(Expense.report_id, Expense.project_id, Expense.currency, func.sum(Expense.amount_minor))
+        .where(tuple_(Expense.report_id, Expense.project_id).in_(list(parts)),
+               Expense.status == ExpenseStatus.SUBMITTED)
+        .group_by(Expense.report_id, Expense.project_id, Expense.currency)
+        .order_by(Expense.currency)
+    )
+    for report_id, project_id, currency, total in totals:
+        parts[(report_id, project_id)].totals.append((currency, int(total)))
+    return list(parts.values())
+
+
+def _check_title(title: str) -> str:
+    cleaned = clean_text(title, field="title", max_length=MAX_TITLE_LENGTH)
+    if not cleaned:
+        raise UserError("title: a title is required, for example 'Trip to Munich, March 2026'", field="title")
+    return cleaned
+
+
+def _check_reference(reference: str) -> str:
+    cleaned = clean_text(reference, field="reference", max_length=MAX_REFERENCE_LENGTH)
+    if not cleaned:
+        raise UserError("reference: the payment reference is required, for example the bank transfer id",
+                        field="reference")
+    return cleaned
