@@ -115,7 +115,7 @@ def read_table(data: bytes, filename: str, accepts_header: Callable[[list[str]],
 
 
 def _best_guess_header(text: str) -> list[str]:
-    """The header split with the delimiter that gives the most columns, for the error message."""
+    """Split the header with the delimiter that gives the most columns, for the error message."""
     candidates = [_first_record(text, d) for d in DELIMITERS]
     return max(candidates, key=len)
 
