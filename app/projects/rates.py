@@ -31,8 +31,9 @@ def resolve_rate(user: User, project: Project, task: Task | None, member_rates: 
                                                           ProjectMember.user_id == user.id)
         )
     task_rate = task.hourly_rate_minor if task is not None else None
-    # NOTE: the person's default rate is in the person's currency, and this function does
-    # not compare it with the project's currency; pick_rate callers can pass None instead.
+    # NOTE: the person's default rate is in the person's currency, but this function does
+    # not compare it with the project's currency. Callers of pick_rate can pass None for a
+    # rate in another currency.
     return pick_rate(member_rate, task_rate, project.hourly_rate_minor, user.default_rate_minor)
 
 

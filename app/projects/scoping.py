@@ -7,7 +7,7 @@ changed in a URL can never show another person's project or client (the loader g
 from __future__ import annotations
 
 from sqlalchemy import Select, or_, select
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Forbidden, NotFound
 
 from app import db
 from app.models import Client, Project, ProjectMember, Task, User, client_managers
@@ -104,3 +104,30 @@ def get_task_in(project: Project, task_id: int | None) -> Task | None:
     if task is None:
         raise NotFound()
     return task
+
+
+def can_edit_team(user: User, project: Project) -> bool:
+    """Return whether ``user`` may change the tasks and members of ``project``.
+
+    Holders of projects.manage may change every project. A project's own manager may
+    change its tasks and members, but not the project's client, billing or budget.
+    """
+    return _can(user, Permission.PROJECTS_MANAGE) or (project.manager_id is not None and project.manager_id == user.id)
+
+
+def get_team_project_for(user: User, project_id: int) -> Project:
+    """Load a project whose tasks and members ``user`` may change, else raise 404 (not visible) or 403."""
+    project = get_project_for(user, project_id)
+    if not can_edit_team(user, project):
+        raise Forbidden()
+    return project
+
+
+def get_member_in(project: Project, member_id: int) -> ProjectMember:
+    """Load a membership of ``project`` by its id, else raise 404."""
+    member = db.session.scalar(
+        select(ProjectMember).where(ProjectMember.id == member_id, ProjectMember.project_id == project.id)
+    )
+    if member is None:
+        raise NotFound()
+    return member
