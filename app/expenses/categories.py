@@ -80,8 +80,9 @@ def _apply(user: User, category: ExpenseCategory, data: CategoryInput) -> None:
     unit = clean_text(data.unit, field="unit", max_length=MAX_UNIT_LENGTH)
     rate_text = (data.unit_rate or "").strip()
     if bool(unit) != bool(rate_text):
-        raise UserError("unit_rate: give both a unit and a rate per unit (for example km and 0.30), or neither",
-                        field="unit_rate" if unit else "unit")
+        missing = "unit_rate" if unit else "unit"
+        raise UserError(f"{missing}: give both a unit and a rate per unit (for example km and 0.30), or neither",
+                        field=missing)
     rate = parse_amount(rate_text, currency, user.locale or "en", field="unit_rate") if rate_text else None
     if rate is not None and rate <= 0:
         raise UserError(f"unit_rate: {rate_text!r} is not more than zero; enter the price per {unit}",

@@ -89,7 +89,7 @@ class ExpenseFilterForm(Form):
     date_from = IsoDateField("From", validators=[Optional()])
     date_to = IsoDateField("To", validators=[Optional()])
     project = SelectField("Project", coerce=optional_int, invalid_choice_message="Choose one of the listed projects.")
-    status = SelectField("Status", choices=status_choices(ExpenseStatus),
+    status = SelectField("Status", choices=status_choices(ExpenseStatus), default="",
                          invalid_choice_message="Choose one of the listed statuses.")
     mine = BooleanField("Only mine")
 
@@ -102,7 +102,7 @@ class ExpenseFilterForm(Form):
 
 
 class ReportFilterForm(Form):
-    status = SelectField("Status", choices=status_choices(ReportStatus),
+    status = SelectField("Status", choices=status_choices(ReportStatus), default="",
                          invalid_choice_message="Choose one of the listed statuses.")
     mine = BooleanField("Only mine")
 
