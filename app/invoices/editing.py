@@ -64,6 +64,12 @@ def parse_quantity(text: str, locale: str) -> Decimal:
     return quantity.normalize() if quantity == quantity.to_integral_value() else quantity
 
 
+def parse_unit_price(text: str, currency: str, locale: str) -> int:
+    if not (text or "").strip():
+        raise UserError(f"unit_price: a unit price in {currency} is required", field="unit_price")
+    return parse_amount(text, currency, locale, field="unit_price")
+
+
 def _line_taxes(tax_rates: list[TaxRate]) -> list[InvoiceLineTax]:
     return [InvoiceLineTax(tax_rate_id=rate.id, name=rate.name, rate_basis_points=rate.rate_basis_points)
             for rate in tax_rates]
@@ -96,7 +102,7 @@ def add_manual_line(user: User, invoice_id: int, *, description: str, quantity: 
     invoice = _load_draft(user, invoice_id)
     cleaned = _clean_description(description)
     parsed_quantity = parse_quantity(quantity, user.locale)
-    price = parse_amount(unit_price, invoice.currency, user.locale, field="unit_price")
+    price = parse_unit_price(unit_price, invoice.currency, user.locale)
     tax_rates = load_active_rates(tax_rate_ids)
     before = snapshot(invoice, INVOICE_FIELDS)
     line = InvoiceLine(
@@ -125,7 +131,7 @@ def update_line(user: User, invoice_id: int, line_id: int, *, description: str, 
     before = snapshot(invoice, INVOICE_FIELDS)
     if line.kind is LineKind.MANUAL:
         line.quantity = parse_quantity(quantity, user.locale)
-        line.unit_price_minor = parse_amount(unit_price, invoice.currency, user.locale, field="unit_price")
+        line.unit_price_minor = parse_unit_price(unit_price, invoice.currency, user.locale)
         line.amount_minor = line_amount_minor(line.quantity, line.unit_price_minor)
     line.description = cleaned
     line.taxes = kept_taxes + _line_taxes(added_rates)
