@@ -1,12 +1,32 @@
-"""Views of the admin blueprint."""
-from flask import Blueprint, render_template
+"""Administration overview and the read-only list of security profiles.
 
-from app.security.permissions import Permission, requires
+Importing this module also registers the user and company settings routes.
+"""
+from __future__ import annotations
 
-bp = Blueprint("admin", __name__)
+from flask import render_template
+
+from app.admin import services
+from app.admin.blueprint import bp, requires_any
+from app.security.permissions import DESCRIPTIONS, Permission, signed_in
+
+__all__ = ["bp"]
 
 
 @bp.route("/admin/")
-@requires(Permission.USERS_MANAGE)
+@signed_in
+@requires_any(Permission.USERS_MANAGE, Permission.SETTINGS_MANAGE, Permission.PROFILES_MANAGE)
 def index():
-    return render_template("error.html", title="admin", message="Not built yet.")
+    return render_template("admin/index.html")
+
+
+@bp.route("/admin/profiles/")
+@signed_in
+@requires_any(Permission.USERS_MANAGE, Permission.PROFILES_MANAGE)
+def profile_list():
+    profiles = services.all_profiles()
+    return render_template("admin/profiles.html", profiles=profiles, counts=services.profile_user_counts(),
+                           catalogue=[(permission, DESCRIPTIONS[permission]) for permission in Permission])
+
+
+from app.admin import settings_views, user_views  # noqa: E402,F401  (register their routes on bp)

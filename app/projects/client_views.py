@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app import db
+from app import company, db
 from app.errors import UserError
 from app.models import Client
 from app.pagination import paginate
@@ -31,6 +31,8 @@ def client_list():
 @requires(Permission.CLIENTS_VIEW, Permission.CLIENTS_MANAGE)
 def client_create():
     form = ClientForm()
+    if request.method == "GET":
+        form.currency.data = company.get("default_currency")
     if form.validate_on_submit():
         try:
             client = client_services.create_client(form.data)

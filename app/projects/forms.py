@@ -21,7 +21,7 @@ class ClientForm(FlaskForm):
     address = TextAreaField("Address", description="One line per address line, as printed on invoices.")
     contact_name = StringField("Contact name")
     contact_email = StringField("Contact e-mail")
-    currency = StringField("Currency", default="EUR", description="ISO 4217 code such as EUR, USD, CHF or JPY.")
+    currency = StringField("Currency", description="ISO 4217 code such as EUR, USD, CHF or JPY.")
     payment_terms_days = StringField("Payment terms (days)", default="30",
                                      description="Days from the invoice date to the due date, 0 to 365.")
     tax_id = StringField("Tax id", description="VAT or other tax number printed on invoices.")

@@ -1,0 +1,30 @@
+"""The admin blueprint object and the any-of permission check its overview pages use."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Blueprint, abort
+from flask_login import current_user
+
+from app.security.permissions import Permission
+
+bp = Blueprint("admin", __name__)
+
+
+def requires_any(*permissions: Permission) -> Callable:
+    """Abort with 403 unless the signed-in person has at least one of ``permissions``.
+
+    Use it under ``@signed_in``, which declares the route for the request guard.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not any(current_user.can(permission.value) for permission in permissions):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,63 @@
+"""Forms of the administration pages. The services check every value."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from babel import Locale
+from babel.numbers import format_decimal
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.money import SUPPORTED_LOCALES
+from app.projects.inputs import known_timezones
+
+
+
+def locale_label(code: str) -> str:
+    """Return a locale's English name with a sample number, e.g. "German (1.234,50)"."""
+    locale = Locale.parse(code)
+    sample = format_decimal(Decimal("1234.50"), format="#,##0.00", locale=locale)
+    return f"{locale.english_name} ({sample})"
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False, html_tag="ul")
+    option_widget = CheckboxInput()
+
+
+class UserForm(FlaskForm):
+    name = StringField("Name")
+    email = StringField("E-mail")
+    timezone = SelectField("Time zone", validate_choice=False, default="Europe/Berlin",
+                           description="Decides which day and week each time entry counts on.")
+    locale = SelectField("Number format", validate_choice=False, default="en",
+                         description="How this person types and reads amounts and decimals.")
+    currency = StringField("Currency", description="ISO 4217 code of the rates below.")
+    default_rate = StringField("Default hourly rate", description="Billing rate when no project, task or member "
+                                                                  "rate applies. Empty: none.")
+    cost_rate = StringField("Internal cost rate", description="Hourly cost to the company. Empty: none.")
+    profiles = CheckboxListField("Security profiles", validate_choice=False)
+
+    def set_choices(self, profiles) -> None:
+        self.timezone.choices = sorted(known_timezones())
+        self.locale.choices = [(code, locale_label(code)) for code in SUPPORTED_LOCALES]
+        self.profiles.choices = [(str(profile.id), profile.name) for profile in profiles]
+
+
+class UserCreateForm(UserForm):
+    login = StringField("Login", description="2 to 80 lower-case letters, digits, dots, dashes, @ or underscores.")
+
+
+class SettingsForm(FlaskForm):
+    company_name = StringField("Company name")
+    company_address = TextAreaField("Address")
+    company_tax_id = StringField("Tax id")
+    company_email = StringField("E-mail")
+    company_bank_details = TextAreaField("Bank details", description="Printed on invoices, e.g. IBAN and BIC.")
+    default_currency = StringField("Default currency", description="ISO 4217 code for new clients and people.")
+    allow_overlapping_entries = BooleanField("Allow overlapping time entries of one person")
+    invoice_number_pattern = StringField(
+        "Invoice number pattern", description="{seq} is the sequence number ({seq:05d}: five digits), "
+                                              "{year} the issue year.")
+    credit_note_number_pattern = StringField("Credit note number pattern")
