@@ -74,6 +74,10 @@ def test_upload_toggl_preview_lists_problems(app, client, admin, fixtures_dir):
     assert "Import preview: toggl.csv" in html
     assert "Toggl Track detailed report, utf-8," in html
     assert "86 problems: nothing will be imported" in html
+    assert "43 time entries of 41:25 hours in the file, times read in Europe/Berlin." in html
+    assert "to create" not in html
+    every_line = ", ".join(str(line) for line in range(2, 45))
+    assert f"<td>lines {every_line}</td>" in html
     assert "person &#39;Worker One (worker.one@example.test)&#39; is not a TrackerBox user" in html
     assert 'name="map_user_name-0" value="Worker One"' in html
     assert 'value="import"' not in html
@@ -91,7 +95,7 @@ def test_preview_mapping_then_import(app, client, admin, make_user, fixtures_dir
     preview_html = preview.get_data(as_text=True)
     assert preview.status_code == 200
     assert "No problems found" in preview_html
-    assert "43 time entries to create (41:25 hours)" in preview_html
+    assert "43 time entries to create (41:25 hours), 0 already imported." in preview_html
     assert '<option value="wone" selected>' in preview_html
     assert "the entry overlaps the entry on line 17 of the same person; both are imported" in preview_html
     assert _entry_count(app) == 0
@@ -132,7 +136,7 @@ def test_upload_same_file_again_skips_rows(app, client, admin, fixtures_dir):
 
     again = upload(client, (fixtures_dir / TOGGL).read_bytes(), create_missing="y",
                    default_project="STUDENT").get_data(as_text=True)
-    assert "0 time entries to create (0:00 hours), 43 already imported" in again
+    assert "0 time entries to create (0:00 hours), 43 already imported." in again
     assert _entry_count(app) == 43
 
 

@@ -43,7 +43,8 @@ class ImportSummary:
     projects_created: int = 0
     projects_skipped: int = 0
     tasks_created: int = 0
-    # Sum of the durations of every valid time row in the file, imported or skipped.
+    # Valid time rows of nonzero length in the file, and the sum of their durations.
+    time_rows: int = 0
     total_seconds: int = 0
     created_seconds: int = 0
     people_created: list[dict] = field(default_factory=list)
@@ -84,6 +85,7 @@ class ImportSummary:
             "delimiter": self.delimiter,
             "date_order": self.date_order,
             "timezone": self.timezone,
+            "time_rows": self.time_rows,
             "entries_skipped": self.entries_skipped,
             "clients_skipped": self.clients_skipped,
             "projects_skipped": self.projects_skipped,
@@ -107,10 +109,11 @@ def group_problems(problems: list[Problem]) -> list[tuple[str, list[int]]]:
     return sorted(groups, key=lambda group: group[1][0])
 
 
-def describe_lines(lines: list[int], limit: int = 8) -> str:
-    """Write line numbers as 'line 4' or 'lines 2, 3, 5 and 6 more'."""
+def describe_lines(lines: list[int], limit: int | None = 8) -> str:
+    """Write line numbers as 'line 4' or 'lines 2, 3, 5 and 6 more'; a ``limit`` of None lists all."""
     if len(lines) == 1:
         return f"line {lines[0]}"
+    limit = len(lines) if limit is None else limit
     shown = ", ".join(str(n) for n in lines[:limit])
     rest = len(lines) - limit
     return f"lines {shown}" + (f" and {rest} more" if rest > 0 else "")

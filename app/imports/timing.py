@@ -105,6 +105,7 @@ def _plan_all(records: list[TimeRecord], options: ImportOptions, summary: Import
         if entry.seconds == 0:
             summary.warnings.append(Problem(record.line, "the entry lasts zero seconds; it is skipped"))
             continue
+        summary.time_rows += 1
         summary.total_seconds += entry.seconds
         planned.append(entry)
     return planned

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app.imports import services
 from app.imports.forms import ConfirmForm, UploadForm, mappings_from
-from app.imports.summary import ImportOptions, ImportSummary
+from app.imports.summary import ImportOptions, ImportSummary, describe_lines, group_problems
 from app.security.permissions import Permission, requires
 
 bp = Blueprint("imports", __name__)
@@ -18,7 +18,14 @@ def _preview(form: ConfirmForm, summary: ImportSummary, options: ImportOptions, 
     project_rows = list(dict.fromkeys([*options.project_map, *summary.unknown_projects]))
     return render_template("imports/preview.html", form=form, summary=summary, people=people, projects=projects,
                            user_rows=user_rows, project_rows=project_rows, user_map=options.user_map,
-                           project_map=options.project_map), status
+                           project_map=options.project_map, problem_groups=_grouped(summary.problems),
+                           warning_groups=_grouped(summary.warnings)), status
+
+
+def _grouped(problems) -> list[tuple[str, str]]:
+    """Pair each distinct reason with all the lines it occurs on, e.g. ('lines 2, 3', reason)."""
+    return [("whole file" if lines == [0] else describe_lines(lines, None), reason)
+            for reason, lines in group_problems(problems)]
 
 
 @bp.route("/import/", methods=["GET", "POST"])
