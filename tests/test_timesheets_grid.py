@@ -118,8 +118,10 @@ def test_grid_sums_timed_entries(app, client, team):
     assert "Includes 2:00 logged with start and end times" in page
     assert post_grid(client, {team.row: {0: "3:00"}}).status_code == 302
     timed, added = entries(app)
-    assert (timed.duration_seconds, timed.start_at is not None) == (7200, True)
-    assert (added.duration_seconds, added.start_at) == (3600, None)
+    assert timed.duration_seconds == 7200
+    assert timed.start_at is not None
+    assert added.duration_seconds == 3600
+    assert added.start_at is None
     response = post_grid(client, {team.row: {0: "1:00"}})
     assert response.status_code == 400
     assert "is less than the 2:00 logged with start and end times" in response.get_data(as_text=True)

@@ -1,8 +1,8 @@
 """Weekly submission and the approval of each project's part of a submitted week.
 
-A worker submits a week; the manager of each project on it (or anyone with TIME_APPROVE
-and the all-projects scope) approves or rejects that project's entries. The timesheet's
-status then follows its entries (see states.summarize_entries).
+A worker submits a week. Then the manager of each project on it, or anyone with
+TIME_APPROVE and the all-projects scope, approves or rejects that project's entries.
+The timesheet's status follows its entries (see states.summarize_entries).
 """
 from __future__ import annotations
 
@@ -134,7 +134,7 @@ def _parts_query(user: User, status: EntryStatus):
 
 
 def list_parts(user: User, status: EntryStatus = EntryStatus.SUBMITTED) -> Page:
-    """One page of timesheet parts waiting for ``user`` (or already approved), in four queries."""
+    """Load one page of the parts in ``status`` on projects ``user`` approves, in four queries."""
     page = paginate(_parts_query(user, status), per_page=PARTS_PER_PAGE, scalars=False)
     pairs = [(row[0], row[1]) for row in page.items]
     if not pairs:

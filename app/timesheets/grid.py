@@ -1,9 +1,10 @@
 """The week timesheet grid: rows of project/task, a column per day, a duration per cell.
 
 A cell shows the total of the row's finished entries on that day. Saving a cell changes
-only the duration-only entries in it so that the total matches what was typed; entries
-with a start and end stay as they are, count towards the total, and set the lowest value
-the cell accepts. A grid is saved all-or-nothing: one bad cell rejects the whole save.
+only the duration-only entries in it, so that the total matches what was typed. Entries
+with a start and end stay as they are. They count towards the total, so the cell
+accepts no value below their sum. A grid is saved all-or-nothing: one bad cell rejects
+the whole save.
 """
 from __future__ import annotations
 

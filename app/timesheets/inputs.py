@@ -86,9 +86,9 @@ def timing_from_form(zone_name: str, *, day_text: str, start_text: str, end_text
                      duration_text: str) -> dict:
     """Read the entry form's date, start, end and duration into create_entry keywords.
 
-    Start and end are wall-clock times on the date in ``zone_name``; an end at or before
-    the start means the next day, so 23:00 to 01:00 is two hours (an end equal to the
-    start is a zero duration and rejected). With a start and a
+    Start and end are wall-clock times on the date in ``zone_name``. An end before the
+    start means the next day, so 23:00 to 01:00 is two hours. An end equal to the start
+    is a zero duration, which create_entry rejects. With a start and a
     duration the end follows from them; with a duration alone the entry is duration-only.
     """
     day = weeks.parse_date(day_text, field="work_date")

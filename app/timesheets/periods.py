@@ -1,4 +1,4 @@
-"""Closing periods: after the closing date nobody without TIME_REOPEN changes time on or before it."""
+"""Closing periods: time on or before the closing date changes only with TIME_REOPEN."""
 from __future__ import annotations
 
 import logging

@@ -1,9 +1,10 @@
-"""Time entries: who sees them, and creating, changing and deleting them under the rules.
+"""Time entries: their visibility, and creating, changing and deleting them under the rules.
 
-An entry is either timed (aware start and end, stored in UTC, duration the exact UTC
-difference so DST changes count correctly) or duration-only (a work date and seconds).
-Its work date is the local date of the start in the owner's time zone, so an entry
-crossing midnight counts on the day it started.
+An entry is either timed or duration-only. A timed entry has an aware start and end,
+stored in UTC, and its duration is the exact UTC difference, so DST changes count
+correctly. A duration-only entry has a work date and seconds. The work date is the
+local date of the start in the owner's time zone, so an entry crossing midnight counts
+on the day it started.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ MAX_NOTES_LENGTH = 5000
 
 @dataclass(frozen=True)
 class Timing:
-    """Where an entry sits in time, after validation."""
+    """The validated start, end, work date and duration of an entry."""
 
     start: datetime | None
     end: datetime | None
@@ -78,7 +79,7 @@ def get_own_entry(user: User, entry_id: int) -> TimeEntry:
 
 
 def week_entries_query(owner: User, monday: date) -> Select:
-    """The owner's entries of the week starting ``monday``, with project and task loaded."""
+    """Build the query for the owner's entries of the week starting ``monday``, with project and task."""
     days = weeks.week_days(monday)
     return (
         select(TimeEntry)
@@ -130,11 +131,16 @@ def create_entry(owner: User, *, actor: User | None = None, project: Project, ta
     """Create a finished entry for ``owner`` after every rule, and audit it.
 
     Give aware ``start`` and ``end`` (any zone), or ``work_date`` and ``duration_seconds``.
-    Raises UserError for a zero or negative duration, an end before the start, an overlap
-    with another entry of the owner (unless the company allows overlaps or
-    ``check_overlap`` is False), a date in a closed period (unless the actor or owner has
-    TIME_REOPEN), a submitted or approved week, a task of another project or an archived
-    project. Raises ConflictError when ``import_key`` was imported before.
+    Raises UserError for:
+
+    - a zero or negative duration, or an end before the start;
+    - an overlap with another entry of the owner, unless the company allows overlaps or
+      ``check_overlap`` is False;
+    - a date in a closed period, unless the actor or owner has TIME_REOPEN;
+    - a submitted or approved week;
+    - a task of another project, or an archived project.
+
+    Raises ConflictError when ``import_key`` was imported before.
     """
     actor = actor or owner
     rules.check_project_and_task(project, task)

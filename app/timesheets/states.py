@@ -94,8 +94,9 @@ def entry_allows(current: EntryStatus, action: EntryAction) -> bool:
 def summarize_entries(statuses: Iterable[EntryStatus]) -> TimesheetStatus | None:
     """Return the timesheet status that a week's entry statuses add up to, or None for no entries.
 
-    Any rejected entry makes the week rejected, then any open entry makes it open, then
-    any submitted entry keeps it submitted; only a week of approved entries is approved.
+    Any rejected entry makes the week rejected. Otherwise any open entry makes it open,
+    and otherwise any submitted entry keeps it submitted. Only a week of approved entries
+    is approved.
     """
     present = set(statuses)
     if not present:

@@ -30,7 +30,7 @@ def week_label_filter(day: date) -> str:
 
 
 def _requested_week(values) -> date:
-    """The Monday of ``week`` (2026-W13) or of ``date`` in ``values``; this week when both are missing."""
+    """Return the Monday of ``week`` (2026-W13) or of ``date`` in ``values``, else of this week."""
     if values.get("week"):
         return weeks.parse_week(values["week"])
     if values.get("date"):
