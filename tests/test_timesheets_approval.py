@@ -198,6 +198,31 @@ def test_reject_returns_entries_to_worker(app, client, submitted):
     assert decisions == ["reject"]
 
 
+def test_reject_is_audited(app, client, submitted):
+    sign_in(client, "mark")
+    post(client, part_url(app, submitted.alpha, "reject"), comment="Split by ticket")
+    [event] = _events(app, "timesheet.reject")
+    assert event.login == "mark"
+    assert event.details["comment"] == "Split by ticket"
+    assert event.details["project_id"] == submitted.alpha.id
+    assert list(event.details["before"]["entries"].values()) == ["submitted"]
+    assert list(event.details["after"]["entries"].values()) == ["rejected"]
+    assert event.details["after"]["status"] == "rejected"
+
+
+def test_deleted_rejected_time_lets_week_finish(app, client, submitted):
+    sign_in(client, "mark")
+    post(client, part_url(app, submitted.alpha, "reject"), comment="Not ours")
+    with app.app_context():
+        rejected_id = db.session.scalar(select(TimeEntry.id).where(TimeEntry.project_id == submitted.alpha.id))
+    sign_in(client, "wanda")
+    assert post(client, f"/time/entries/{rejected_id}/delete").status_code == 302
+    sign_in(client, "mary")
+    assert post(client, part_url(app, submitted.beta, "approve")).status_code == 302
+    assert timesheet(app).status == TimesheetStatus.APPROVED
+    assert statuses(app) == {"BETA": "approved"}
+
+
 def test_approved_entry_locked_for_worker(app, client, submitted):
     sign_in(client, "mark")
     post(client, part_url(app, submitted.alpha, "approve"))

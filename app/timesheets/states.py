@@ -49,7 +49,8 @@ ENTRY_TRANSITIONS: dict[tuple[EntryStatus, EntryAction], EntryStatus] = {
 
 # A timesheet's status summarises its entries (see summarize_entries). The decisions of
 # several project managers arrive one by one, so a week that was partly reopened (open)
-# can still become rejected or, when nothing open is left, approved.
+# can still become rejected or, when nothing open is left, approved. A rejected week
+# whose rejected entries the worker deleted can likewise become approved or open.
 TIMESHEET_TRANSITIONS: dict[tuple[TimesheetStatus, TimesheetAction], TimesheetStatus] = {
     (TimesheetStatus.OPEN, TimesheetAction.SUBMIT): TimesheetStatus.SUBMITTED,
     (TimesheetStatus.OPEN, TimesheetAction.APPROVE): TimesheetStatus.APPROVED,
@@ -59,6 +60,8 @@ TIMESHEET_TRANSITIONS: dict[tuple[TimesheetStatus, TimesheetAction], TimesheetSt
     (TimesheetStatus.SUBMITTED, TimesheetAction.REJECT): TimesheetStatus.REJECTED,
     (TimesheetStatus.SUBMITTED, TimesheetAction.REOPEN): TimesheetStatus.OPEN,
     (TimesheetStatus.REJECTED, TimesheetAction.SUBMIT): TimesheetStatus.SUBMITTED,
+    (TimesheetStatus.REJECTED, TimesheetAction.APPROVE): TimesheetStatus.APPROVED,
+    (TimesheetStatus.REJECTED, TimesheetAction.REOPEN): TimesheetStatus.OPEN,
     (TimesheetStatus.APPROVED, TimesheetAction.REOPEN): TimesheetStatus.OPEN,
 }
 
