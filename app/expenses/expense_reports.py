@@ -87,16 +87,25 @@ def visible_reports_query(user: User) -> Select:
     return statement.where(or_(*conditions))
 
 
-def get_report_for(user: User, report_id: int) -> ExpenseReport:
-    report = db.session.scalar(visible_reports_query(user).where(ExpenseReport.id == report_id))
+def get_report_for(user: User, report_id: int, *, for_update: bool = False) -> ExpenseReport:
+    """Load a report ``user`` may see, else raise NotFound.
+
+    ``for_update`` locks the row on PostgreSQL until the transaction ends, so that two
+    decisions on one report run one after the other. SQLite needs no lock because its
+    write transactions already run one at a time.
+    """
+    statement = visible_reports_query(user).where(ExpenseReport.id == report_id)
+    if for_update:
+        statement = statement.with_for_update(of=ExpenseReport).execution_options(populate_existing=True)
+    report = db.session.scalar(statement)
     if report is None:
         raise NotFound()
     return report
 
 
-def get_own_report(user: User, report_id: int) -> ExpenseReport:
+def get_own_report(user: User, report_id: int, *, for_update: bool = False) -> ExpenseReport:
     """Load one of ``user``'s own reports; someone else's visible report raises Forbidden."""
-    report = get_report_for(user, report_id)
+    report = get_report_for(user, report_id, for_update=for_update)
     if report.user_id != user.id:
         raise Forbidden()
     return report
@@ -148,6 +157,14 @@ def report_expenses_for(user: User, report: ExpenseReport) -> list[Expense]:
         .where(Expense.report_id == report.id)
         .options(joinedload(Expense.project), joinedload(Expense.category))
         .order_by(Expense.expense_date, Expense.id)
+    ))
+
+
+def _lock_expenses(report: ExpenseReport) -> list[Expense]:
+    """Load the report's expenses fresh from the database and lock them against concurrent edits."""
+    return list(db.session.scalars(
+        select(Expense).where(Expense.report_id == report.id).order_by(Expense.expense_date, Expense.id)
+        .with_for_update().execution_options(populate_existing=True)
     ))
 
 
@@ -211,7 +228,7 @@ def create_report(user: User, title: str, expense_ids: list[int]) -> ExpenseRepo
 
 
 def rename_report(user: User, report_id: int, title: str) -> ExpenseReport:
-    report = get_own_report(user, report_id)
+    report = get_own_report(user, report_id, for_update=True)
     next_report_status(report.status, ReportAction.EDIT)
     before = snapshot(report, REPORT_AUDIT_FIELDS)
     report.title = _check_title(title)
@@ -221,7 +238,7 @@ def rename_report(user: User, report_id: int, title: str) -> ExpenseReport:
 
 
 def add_expenses_to_report(user: User, report_id: int, expense_ids: list[int]) -> ExpenseReport:
-    report = get_own_report(user, report_id)
+    report = get_own_report(user, report_id, for_update=True)
     next_report_status(report.status, ReportAction.EDIT)
     if not expense_ids:
         raise UserError("expense_ids: choose at least one open expense to add", field="expense_ids")
@@ -231,9 +248,11 @@ def add_expenses_to_report(user: User, report_id: int, expense_ids: list[int]) -
 
 def _attach_expenses(user: User, report: ExpenseReport, expense_ids: list[int]) -> None:
     wanted = sorted(set(expense_ids))
+    before = [e.id for e in _lock_expenses(report)]
     expenses = list(db.session.scalars(
         select(Expense).where(Expense.id.in_(wanted), Expense.user_id == user.id,
                               Expense.status == ExpenseStatus.OPEN, Expense.report_id.is_(None))
+        .with_for_update().execution_options(populate_existing=True)
     ))
     missing = sorted(set(wanted) - {e.id for e in expenses})
     if missing:
@@ -245,33 +264,35 @@ def _attach_expenses(user: User, report: ExpenseReport, expense_ids: list[int]) 
     for expense in expenses:
         expense.report_id = report.id
     db.session.flush()
-    db.session.refresh(report, ["expenses"])
-    record("expense_report.add_expenses", report, details={"expense_ids": wanted})
+    record("expense_report.add_expenses", report, before={"expense_ids": before},
+           after={"expense_ids": sorted(before + wanted)})
 
 
 def remove_expense_from_report(user: User, report_id: int, expense_id: int) -> ExpenseReport:
     """Take an open or rejected expense out of a draft or rejected report, which makes it open again."""
-    report = get_own_report(user, report_id)
+    report = get_own_report(user, report_id, for_update=True)
     next_report_status(report.status, ReportAction.EDIT)
-    expense = next((e for e in report.expenses if e.id == expense_id), None)
+    expense = next((e for e in _lock_expenses(report) if e.id == expense_id), None)
     if expense is None:
         raise NotFound()
+    fields = ("status", "report_id")
+    before = snapshot(expense, fields)
     expense.status = next_expense_status(expense.status, ExpenseAction.REMOVE_FROM_REPORT)
     expense.report_id = None
     db.session.flush()
-    db.session.refresh(report, ["expenses"])
-    record("expense_report.remove_expense", report, details={"expense_id": expense_id})
+    record("expense_report.remove_expense", report, details={"expense_id": expense_id},
+           before=before, after=snapshot(expense, fields))
     return report
 
 
 def delete_report(user: User, report_id: int) -> None:
     """Delete a draft report. Its expenses stay, open and outside any report."""
-    report = get_own_report(user, report_id)
+    report = get_own_report(user, report_id, for_update=True)
     next_report_status(report.status, ReportAction.DELETE)
-    expense_ids = [e.id for e in report.expenses]
+    expenses = _lock_expenses(report)
     record("expense_report.delete", report, before=snapshot(report, REPORT_AUDIT_FIELDS),
-           details={"expense_ids": expense_ids})
-    for expense in report.expenses:
+           details={"expense_ids": [e.id for e in expenses]})
+    for expense in expenses:
         expense.report_id = None
     db.session.flush()
     db.session.delete(report)
@@ -281,13 +302,14 @@ def delete_report(user: User, report_id: int) -> None:
 
 def submit_report(user: User, report_id: int) -> ExpenseReport:
     """Submit a draft report, or resubmit a rejected one after corrections."""
-    report = get_own_report(user, report_id)
+    report = get_own_report(user, report_id, for_update=True)
     action = ReportAction.RESUBMIT if report.status == ReportStatus.REJECTED else ReportAction.SUBMIT
     new_status = next_report_status(report.status, action)
-    if not report.expenses:
+    expenses = _lock_expenses(report)
+    if not expenses:
         raise UserError("this report has no expenses; add at least one before submitting it")
     before = snapshot(report, REPORT_AUDIT_FIELDS)
-    for expense in report.expenses:
+    for expense in expenses:
         if expense.status == ExpenseStatus.OPEN:
             expense.status = next_expense_status(expense.status, ExpenseAction.SUBMIT)
         elif expense.status == ExpenseStatus.REJECTED:
@@ -299,9 +321,9 @@ def submit_report(user: User, report_id: int) -> ExpenseReport:
     report.comment = ""
     db.session.flush()
     record(f"expense_report.{action.value}", report, before=before, after=snapshot(report, REPORT_AUDIT_FIELDS),
-           details={"expense_ids": [e.id for e in report.expenses]})
+           details={"expense_ids": [e.id for e in expenses]})
     log.info("expense report %s sent for approval (%s) by user %s", report.id, action.value, user.id)
-    _settle(report, decider_id=None, comment="")
+    _settle(report, expenses, decider_id=None, comment="")
     return report
 
 
@@ -309,7 +331,7 @@ def decide_part(user: User, report_id: int, project_id: int, decision: str, comm
     """Approve or reject the waiting expenses of one project in a report, then settle the report."""
     if decision not in (APPROVE, REJECT):
         raise UserError(f"decision {decision!r} is unknown; use approve or reject", field="decision")
-    report = get_report_for(user, report_id)
+    report = get_report_for(user, report_id, for_update=True)
     is_manager = db.session.scalar(managed_project_ids(user).where(Project.id == project_id)) is not None
     if not user.can(Permission.EXPENSES_APPROVE.value) or not is_manager:
         raise Forbidden()
@@ -320,7 +342,8 @@ def decide_part(user: User, report_id: int, project_id: int, decision: str, comm
     comment = clean_text(comment, field="comment", max_length=MAX_COMMENT_LENGTH, multiline=True)
     if decision == REJECT and not comment:
         raise UserError("comment: say what the person has to correct when you reject", field="comment")
-    waiting = [e for e in report.expenses if e.project_id == project_id and e.status == ExpenseStatus.SUBMITTED]
+    expenses = _lock_expenses(report)
+    waiting = [e for e in expenses if e.project_id == project_id and e.status == ExpenseStatus.SUBMITTED]
     if not waiting:
         raise ConflictError("this project's part of the report has no expenses waiting for a decision; "
                             "someone may have decided it already")
@@ -333,15 +356,15 @@ def decide_part(user: User, report_id: int, project_id: int, decision: str, comm
     record(f"expense_report.{decision}_part", report,
            details={"project_id": project_id, "expense_ids": [e.id for e in waiting], "comment": comment})
     log.info("expense report %s: part of project %s decided (%s) by user %s", report.id, project_id, decision, user.id)
-    _settle(report, decider_id=user.id, comment=comment)
+    _settle(report, expenses, decider_id=user.id, comment=comment)
     return report
 
 
-def _settle(report: ExpenseReport, *, decider_id: int | None, comment: str) -> None:
+def _settle(report: ExpenseReport, expenses: list[Expense], *, decider_id: int | None, comment: str) -> None:
     """Move a submitted report to rejected or approved once its parts decide it."""
     if report.status != ReportStatus.SUBMITTED:
         return
-    statuses = {e.status for e in report.expenses}
+    statuses = {e.status for e in expenses}
     if ExpenseStatus.REJECTED in statuses:
         action = ReportAction.REJECT
     elif statuses == {ExpenseStatus.APPROVED}:
@@ -361,7 +384,7 @@ def _settle(report: ExpenseReport, *, decider_id: int | None, comment: str) -> N
 
 def reimburse_report(user: User, report_id: int, reimbursed_on: date | None, reference: str) -> ExpenseReport:
     """Mark an approved report as paid out on ``reimbursed_on`` with a payment reference."""
-    report = get_report_for(user, report_id)
+    report = get_report_for(user, report_id, for_update=True)
     if not user.can(Permission.EXPENSES_REIMBURSE.value):
         raise Forbidden()
     new_status = next_report_status(report.status, ReportAction.REIMBURSE)

@@ -91,17 +91,24 @@ def visible_expenses_query(user: User) -> Select:
     return statement.where(or_(*conditions))
 
 
-def get_expense_for(user: User, expense_id: int) -> Expense:
-    """Load an expense ``user`` may see, else raise NotFound."""
-    expense = db.session.scalar(visible_expenses_query(user).where(Expense.id == expense_id))
+def get_expense_for(user: User, expense_id: int, *, for_update: bool = False) -> Expense:
+    """Load an expense ``user`` may see, else raise NotFound.
+
+    ``for_update`` locks the row on PostgreSQL, so an edit and the submission of the
+    report holding the expense can't both succeed on stale data.
+    """
+    statement = visible_expenses_query(user).where(Expense.id == expense_id)
+    if for_update:
+        statement = statement.with_for_update(of=Expense).execution_options(populate_existing=True)
+    expense = db.session.scalar(statement)
     if expense is None:
         raise NotFound()
     return expense
 
 
-def get_own_expense(user: User, expense_id: int) -> Expense:
+def get_own_expense(user: User, expense_id: int, *, for_update: bool = False) -> Expense:
     """Load one of ``user``'s own expenses for a change; others' visible expenses raise Forbidden."""
-    expense = get_expense_for(user, expense_id)
+    expense = get_expense_for(user, expense_id, for_update=for_update)
     if expense.user_id != user.id:
         raise Forbidden()
     return expense
@@ -209,7 +216,7 @@ def create_expense(user: User, data: ExpenseInput) -> Expense:
 
 def update_expense(user: User, expense_id: int, data: ExpenseInput) -> Expense:
     """Change an open or rejected expense of ``user``. A new receipt replaces the old file after the commit."""
-    expense = get_own_expense(user, expense_id)
+    expense = get_own_expense(user, expense_id, for_update=True)
     check_editable(user, expense)
     before = snapshot(expense, EXPENSE_AUDIT_FIELDS)
     _apply_input(user, expense, data, old_date=expense.expense_date)
@@ -231,7 +238,7 @@ def update_expense(user: User, expense_id: int, data: ExpenseInput) -> Expense:
 
 def delete_expense(user: User, expense_id: int) -> None:
     """Delete an open or rejected expense of ``user``. Its receipt file is removed after the commit."""
-    expense = get_own_expense(user, expense_id)
+    expense = get_own_expense(user, expense_id, for_update=True)
     check_editable(user, expense)
     record("expense.delete", expense, before=snapshot(expense, EXPENSE_AUDIT_FIELDS))
     receipts.remove_after_commit(expense.receipt_name)
