@@ -105,3 +105,21 @@ def test_save_unique_turns_race_into_user_error(app, make_user):
         assert caught.value.field == "name"
         # The outer transaction is still usable after the failed savepoint.
         assert db.session.scalar(select(Client.name)) == "Acme GmbH"
+
+
+@pytest.mark.parametrize(("typed", "multiline", "ok"), [
+    ("Acme\x00GmbH", False, False), ("Acme\nGmbH", False, False), ("Acme\tGmbH", False, False),
+    ("Street 1\r\nCity", True, True), ("Street\x00", True, False), ("Tab\there", True, True),
+])
+def test_text_control_characters(typed, multiline, ok):
+    if ok:
+        assert "\r" not in inputs.parse_text(typed, field="address", max_length=100, multiline=multiline)
+    else:
+        with pytest.raises(UserError) as caught:
+            inputs.parse_text(typed, field="address", max_length=100, multiline=multiline)
+        assert "contains a control character" in caught.value.message
+
+
+def test_clean_search_drops_control_characters():
+    assert inputs.clean_search("\x00ac\x1fme ") == "acme"
+    assert len(inputs.clean_search("x" * 500)) == 100

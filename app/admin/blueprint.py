@@ -9,6 +9,8 @@ from flask_login import current_user
 
 from app.security.permissions import Permission
 
+# User routes take ids as <int(max=2147483647):...>, the largest 32-bit id, so a longer
+# id in a URL gives 404 instead of a database overflow error.
 bp = Blueprint("admin", __name__)
 
 

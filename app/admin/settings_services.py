@@ -23,11 +23,12 @@ MAX_NUMBER_LENGTH = 40
 _LITERAL = re.compile(r"[A-Za-z0-9 ._/#-]*")
 _SPECS = {"seq": re.compile(r"(0?[1-9])?d?"), "year": re.compile(r"d?")}
 PATTERN_SETTINGS = {"invoice_number_pattern": "invoice", "credit_note_number_pattern": "credit_note"}
+# Maximum length, required, and whether line breaks are allowed.
 TEXT_SETTINGS = {
-    "company_name": (200, True),
-    "company_address": (2000, False),
-    "company_tax_id": (60, False),
-    "company_bank_details": (2000, False),
+    "company_name": (200, True, False),
+    "company_address": (2000, False, True),
+    "company_tax_id": (60, False, False),
+    "company_bank_details": (2000, False, True),
 }
 
 
@@ -80,11 +81,9 @@ def next_number_example(setting: str, pattern: str, today: date) -> str:
 def _parse_settings(values: Mapping) -> dict:
     checks = inputs.FieldChecks()
     clean: dict = {}
-    for key, (max_length, required) in TEXT_SETTINGS.items():
+    for key, (max_length, required, multiline) in TEXT_SETTINGS.items():
         clean[key] = checks.run(key, inputs.parse_text, values.get(key), field=key, max_length=max_length,
-                                required=required)
-        if clean[key]:
-            clean[key] = clean[key].replace("\r\n", "\n")
+                                required=required, multiline=multiline)
     clean["company_email"] = checks.run("company_email", inputs.parse_email, values.get("company_email"),
                                         field="company_email")
     clean["default_currency"] = checks.run("default_currency", inputs.parse_currency, values.get("default_currency"),

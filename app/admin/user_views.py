@@ -16,13 +16,14 @@ from app.errors import UserError
 from app.models import User
 from app.pagination import paginate
 from app.projects.forms import amount_input, show_errors
+from app.projects.inputs import clean_search
 from app.security.permissions import Permission, requires
 
 
 @bp.route("/admin/users/")
 @requires(Permission.USERS_MANAGE)
 def user_list():
-    text = request.args.get("q", "")[:100]
+    text = clean_search(request.args.get("q"))
     state = request.args.get("state", "all")
     if state not in services.USER_STATES:
         state = "all"
@@ -62,7 +63,7 @@ def _fill_user_form(form: UserForm, user: User) -> None:
     form.profiles.data = [str(profile.id) for profile in user.profiles]
 
 
-@bp.route("/admin/users/<int:user_id>/edit", methods=["GET", "POST"])
+@bp.route("/admin/users/<int(max=2147483647):user_id>/edit", methods=["GET", "POST"])
 @requires(Permission.USERS_MANAGE)
 def user_edit(user_id: int):
     user = services.get_user(user_id)
@@ -93,7 +94,7 @@ def _refused(user_id: int, exc: UserError):
     return render_template("admin/user_form.html", form=form, user=user), exc.status_code
 
 
-@bp.route("/admin/users/<int:user_id>/disable", methods=["POST"])
+@bp.route("/admin/users/<int(max=2147483647):user_id>/disable", methods=["POST"])
 @requires(Permission.USERS_MANAGE)
 def user_disable(user_id: int):
     user = services.get_user(user_id)
@@ -105,7 +106,7 @@ def user_disable(user_id: int):
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
-@bp.route("/admin/users/<int:user_id>/enable", methods=["POST"])
+@bp.route("/admin/users/<int(max=2147483647):user_id>/enable", methods=["POST"])
 @requires(Permission.USERS_MANAGE)
 def user_enable(user_id: int):
     user = services.get_user(user_id)
@@ -117,7 +118,7 @@ def user_enable(user_id: int):
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
-@bp.route("/admin/users/<int:user_id>/reset-password", methods=["POST"])
+@bp.route("/admin/users/<int(max=2147483647):user_id>/reset-password", methods=["POST"])
 @requires(Permission.USERS_MANAGE)
 def user_reset_password(user_id: int):
     user = services.get_user(user_id)

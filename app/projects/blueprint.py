@@ -4,6 +4,8 @@ from flask_login import current_user
 
 from app.projects.forms import amount_input
 
+# Routes take ids as <int(max=2147483647):...>, the largest value of the 32-bit id columns
+# on PostgreSQL, so a longer id in a URL gives 404 instead of a database overflow error.
 bp = Blueprint("projects", __name__)
 
 

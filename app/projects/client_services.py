@@ -72,7 +72,7 @@ def _parse_client(values: Mapping[str, str], client: Client | None) -> dict:
         "name": checks.run("name", inputs.parse_text, values.get("name"), field="name", max_length=200,
                            required=True),
         "address": checks.run("address", inputs.parse_text, values.get("address"), field="address",
-                              max_length=2000),
+                              max_length=2000, multiline=True),
         "contact_name": checks.run("contact_name", inputs.parse_text, values.get("contact_name"),
                                    field="contact_name", max_length=200),
         "contact_email": checks.run("contact_email", inputs.parse_email, values.get("contact_email"),
@@ -83,8 +83,6 @@ def _parse_client(values: Mapping[str, str], client: Client | None) -> dict:
                                          minimum=0, maximum=MAX_PAYMENT_TERMS_DAYS),
         "tax_id": checks.run("tax_id", inputs.parse_text, values.get("tax_id"), field="tax_id", max_length=60),
     }
-    if clean["address"] is not None:
-        clean["address"] = clean["address"].replace("\r\n", "\n")
     if clean["name"] and _name_taken(clean["name"], client):
         checks.add("name", _duplicate_name(clean["name"]))
     if client is not None and clean["currency"] and clean["currency"] != client.currency and _has_billing_data(client):

@@ -11,6 +11,7 @@ from app.pagination import paginate
 from app.projects import client_services
 from app.projects.blueprint import bp
 from app.projects.forms import ClientForm, ClientManagerForm, show_errors
+from app.projects.inputs import clean_search
 from app.projects.scoping import get_client_for
 from app.security.permissions import Permission, has, requires
 
@@ -18,7 +19,7 @@ from app.security.permissions import Permission, has, requires
 @bp.route("/clients/")
 @requires(Permission.CLIENTS_VIEW)
 def client_list():
-    name = request.args.get("name", "")[:200]
+    name = clean_search(request.args.get("name"))
     archived = request.args.get("archived", "active")
     if archived not in client_services.ARCHIVE_FILTERS:
         archived = "active"
@@ -44,7 +45,7 @@ def client_create():
     return render_template("projects/client_form.html", form=form, client=None)
 
 
-@bp.route("/clients/<int:client_id>")
+@bp.route("/clients/<int(max=2147483647):client_id>")
 @requires(Permission.CLIENTS_VIEW)
 def client_detail(client_id: int):
     return _render_client_page(get_client_for(current_user, client_id))
@@ -68,7 +69,7 @@ def _render_rejected(client_id: int, exc: UserError):
     return _render_client_page(get_client_for(current_user, client_id), exc.status_code)
 
 
-@bp.route("/clients/<int:client_id>/edit", methods=["GET", "POST"])
+@bp.route("/clients/<int(max=2147483647):client_id>/edit", methods=["GET", "POST"])
 @requires(Permission.CLIENTS_VIEW, Permission.CLIENTS_MANAGE)
 def client_edit(client_id: int):
     client = get_client_for(current_user, client_id)
@@ -86,7 +87,7 @@ def client_edit(client_id: int):
     return render_template("projects/client_form.html", form=form, client=client)
 
 
-@bp.route("/clients/<int:client_id>/archive", methods=["POST"])
+@bp.route("/clients/<int(max=2147483647):client_id>/archive", methods=["POST"])
 @requires(Permission.CLIENTS_VIEW, Permission.CLIENTS_MANAGE)
 def client_archive(client_id: int):
     client = get_client_for(current_user, client_id)
@@ -98,7 +99,7 @@ def client_archive(client_id: int):
     return redirect(url_for("projects.client_detail", client_id=client.id))
 
 
-@bp.route("/clients/<int:client_id>/unarchive", methods=["POST"])
+@bp.route("/clients/<int(max=2147483647):client_id>/unarchive", methods=["POST"])
 @requires(Permission.CLIENTS_VIEW, Permission.CLIENTS_MANAGE)
 def client_unarchive(client_id: int):
     client = get_client_for(current_user, client_id)
@@ -110,7 +111,7 @@ def client_unarchive(client_id: int):
     return redirect(url_for("projects.client_detail", client_id=client.id))
 
 
-@bp.route("/clients/<int:client_id>/managers", methods=["POST"])
+@bp.route("/clients/<int(max=2147483647):client_id>/managers", methods=["POST"])
 @requires(Permission.CLIENTS_VIEW, Permission.CLIENTS_MANAGE)
 def client_manager_add(client_id: int):
     client = get_client_for(current_user, client_id)
@@ -123,7 +124,7 @@ def client_manager_add(client_id: int):
     return redirect(url_for("projects.client_detail", client_id=client.id))
 
 
-@bp.route("/clients/<int:client_id>/managers/<int:user_id>/remove", methods=["POST"])
+@bp.route("/clients/<int(max=2147483647):client_id>/managers/<int(max=2147483647):user_id>/remove", methods=["POST"])
 @requires(Permission.CLIENTS_VIEW, Permission.CLIENTS_MANAGE)
 def client_manager_remove(client_id: int, user_id: int):
     client = get_client_for(current_user, client_id)

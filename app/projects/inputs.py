@@ -25,6 +25,9 @@ MAX_BUDGET_HOURS = 100_000
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _HOURS_MINUTES = re.compile(r"(?P<h>\d{1,6}):(?P<m>[0-5]\d)")
 _DECIMAL_HOURS = re.compile(r"\d{1,6}(?:[.,]\d{1,4})?")
+# C0 control characters and DEL; PostgreSQL rejects NUL in text, and none belong in a name.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class InvalidFields(UserError):
@@ -57,15 +60,30 @@ class FieldChecks:
             raise InvalidFields(self.errors)
 
 
-def parse_text(text: str | None, *, field: str, max_length: int, required: bool = False) -> str:
-    """Strip ``text`` and check its length. An empty value is allowed unless ``required``."""
+def parse_text(text: str | None, *, field: str, max_length: int, required: bool = False,
+               multiline: bool = False) -> str:
+    """Strip ``text`` and check its length and characters. An empty value is allowed unless ``required``.
+
+    Control characters are rejected, except line breaks and tabs when ``multiline``.
+    Line breaks are stored as ``\\n``.
+    """
     value = (text or "").strip()
+    control = _CONTROL_EXCEPT_LINES if multiline else _CONTROL
+    if control.search(value):
+        raise UserError(f"{field}: {value[:40]!r} contains a control character; remove it", field=field)
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
     if required and not value:
         raise UserError(f"{field}: a value is required", field=field)
     if len(value) > max_length:
         raise UserError(f"{field}: {value[:40]!r}... has {len(value)} characters; the maximum is {max_length}",
                         field=field)
     return value
+
+
+def clean_search(text: str | None, max_length: int = 100) -> str:
+    """Return a list filter's search text without control characters, cut to ``max_length``."""
+    return _CONTROL.sub("", text or "")[:max_length].strip()
 
 
 def parse_email(text: str | None, *, field: str, required: bool = False) -> str:

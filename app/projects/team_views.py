@@ -22,7 +22,7 @@ def _back(project_id: int):
     return redirect(url_for("projects.project_detail", project_id=project_id))
 
 
-@bp.route("/projects/<int:project_id>/tasks", methods=["POST"])
+@bp.route("/projects/<int(max=2147483647):project_id>/tasks", methods=["POST"])
 @requires(Permission.PROJECTS_VIEW)
 def task_add(project_id: int):
     project = get_team_project_for(current_user, project_id)
@@ -36,7 +36,7 @@ def task_add(project_id: int):
     return _back(project_id)
 
 
-@bp.route("/projects/<int:project_id>/tasks/<int:task_id>/edit", methods=["GET", "POST"])
+@bp.route("/projects/<int(max=2147483647):project_id>/tasks/<int(max=2147483647):task_id>/edit", methods=["GET", "POST"])
 @requires(Permission.PROJECTS_VIEW)
 def task_edit(project_id: int, task_id: int):
     project = get_team_project_for(current_user, project_id)
@@ -68,19 +68,19 @@ def _task_state(project_id: int, task_id: int, archived: bool):
     return _back(project_id)
 
 
-@bp.route("/projects/<int:project_id>/tasks/<int:task_id>/archive", methods=["POST"])
+@bp.route("/projects/<int(max=2147483647):project_id>/tasks/<int(max=2147483647):task_id>/archive", methods=["POST"])
 @requires(Permission.PROJECTS_VIEW)
 def task_archive(project_id: int, task_id: int):
     return _task_state(project_id, task_id, True)
 
 
-@bp.route("/projects/<int:project_id>/tasks/<int:task_id>/unarchive", methods=["POST"])
+@bp.route("/projects/<int(max=2147483647):project_id>/tasks/<int(max=2147483647):task_id>/unarchive", methods=["POST"])
 @requires(Permission.PROJECTS_VIEW)
 def task_unarchive(project_id: int, task_id: int):
     return _task_state(project_id, task_id, False)
 
 
-@bp.route("/projects/<int:project_id>/members", methods=["POST"])
+@bp.route("/projects/<int(max=2147483647):project_id>/members", methods=["POST"])
 @requires(Permission.PROJECTS_VIEW)
 def member_add(project_id: int):
     project = get_team_project_for(current_user, project_id)
@@ -94,7 +94,7 @@ def member_add(project_id: int):
     return _back(project_id)
 
 
-@bp.route("/projects/<int:project_id>/members/<int:member_id>/rate", methods=["POST"])
+@bp.route("/projects/<int(max=2147483647):project_id>/members/<int(max=2147483647):member_id>/rate", methods=["POST"])
 @requires(Permission.PROJECTS_VIEW, Permission.RATES_VIEW)
 def member_rate(project_id: int, member_id: int):
     project = get_team_project_for(current_user, project_id)
@@ -110,7 +110,7 @@ def member_rate(project_id: int, member_id: int):
     return _back(project_id)
 
 
-@bp.route("/projects/<int:project_id>/members/<int:member_id>/remove", methods=["POST"])
+@bp.route("/projects/<int(max=2147483647):project_id>/members/<int(max=2147483647):member_id>/remove", methods=["POST"])
 @requires(Permission.PROJECTS_VIEW)
 def member_remove(project_id: int, member_id: int):
     project = get_team_project_for(current_user, project_id)

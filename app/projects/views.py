@@ -82,7 +82,7 @@ def project_create():
     return render_template("projects/project_form.html", form=form, project=None)
 
 
-@bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
+@bp.route("/projects/<int(max=2147483647):project_id>/edit", methods=["GET", "POST"])
 @requires(Permission.PROJECTS_VIEW, Permission.PROJECTS_MANAGE)
 def project_edit(project_id: int):
     project = get_project_for(current_user, project_id)
@@ -100,7 +100,7 @@ def project_edit(project_id: int):
     return render_template("projects/project_form.html", form=form, project=project)
 
 
-@bp.route("/projects/<int:project_id>")
+@bp.route("/projects/<int(max=2147483647):project_id>")
 @requires(Permission.PROJECTS_VIEW)
 def project_detail(project_id: int):
     return render_project_page(project_id)
@@ -136,13 +136,13 @@ def _archive_action(project_id: int, change, message: str):
     return redirect(url_for("projects.project_detail", project_id=project.id))
 
 
-@bp.route("/projects/<int:project_id>/archive", methods=["POST"])
+@bp.route("/projects/<int(max=2147483647):project_id>/archive", methods=["POST"])
 @requires(Permission.PROJECTS_VIEW, Permission.PROJECTS_MANAGE)
 def project_archive(project_id: int):
     return _archive_action(project_id, services.archive_project, "Project {code} archived.")
 
 
-@bp.route("/projects/<int:project_id>/unarchive", methods=["POST"])
+@bp.route("/projects/<int(max=2147483647):project_id>/unarchive", methods=["POST"])
 @requires(Permission.PROJECTS_VIEW, Permission.PROJECTS_MANAGE)
 def project_unarchive(project_id: int):
     return _archive_action(project_id, services.unarchive_project, "Project {code} is active again.")
