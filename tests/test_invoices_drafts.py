@@ -71,7 +71,8 @@ def test_draft_grouping_modes(app, two_people, grouping, expected):
     assert entry_invoice_ids(app, entries) == [invoice_id] * 4
 
 
-def test_draft_skips_work_that_is_not_billable_approved_or_in_period(app, make_user):
+def test_draft_skips_ineligible_work(app, make_user):
+    """Unapproved, non-billable, out-of-period and non-billable-project work stays out."""
     world = make_world(app, make_user)
     billed = add_entry(app, world.worker, world.project, 3600)
     skipped = [

@@ -93,7 +93,7 @@ def test_failed_issue_leaves_no_gap(app, make_user):
     _set_setting(app, world.biller, "invoice_number_pattern", "A-{seq}")
     first, second = _drafts(app, world, 2)
     with app.app_context(), db.transaction():
-        # An invoice from an older pattern already holds A-1, so the first attempt must fail.
+        # An invoice from an older pattern already has the number A-1, so the first attempt must fail.
         db.session.add(Invoice(kind=InvoiceKind.INVOICE, client_id=world.client.id, currency="EUR", number="A-1"))
     with pytest.raises(UserError) as caught:
         issue(app, biller, first)

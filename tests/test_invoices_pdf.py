@@ -1,9 +1,12 @@
-"""The invoice PDF: rendered by WeasyPrint, read back with pdftotext, compared with the invoice page."""
+"""The invoice PDF and CSV export: read back and compared with the figures on the invoice page."""
+import csv
 import html
+import io
 import re
 import shutil
 import subprocess
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -12,7 +15,7 @@ from app.models import Client, User
 from tests.conftest import acting_as, csrf_token, sign_in
 from tests.invoice_builders import add_entry, add_expense, create_draft, issue, load_invoice, make_tax_rate, make_world
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
 
 
 def _pdf_text(pdf: bytes, tmp_path) -> str:
@@ -52,6 +55,7 @@ def issued_invoice(app, make_user):
     return world, invoice_id, number
 
 
+@needs_pdftotext
 @pytest.mark.parametrize("locale", ["en", "de"])
 def test_pdf_matches_invoice_page(client, app, issued_invoice, tmp_path, locale):
     world, invoice_id, number = issued_invoice
@@ -72,7 +76,8 @@ def test_pdf_matches_invoice_page(client, app, issued_invoice, tmp_path, locale)
         assert re.search(re.escape(label) + r"\s+" + re.escape(amount), text), (label, amount, text)
     assert f"Invoice {number}" in text
     assert "Example Consulting GmbH" in text
-    assert "Hauptstrasse 1" in text and "10115 Berlin" in text
+    assert "Hauptstrasse 1" in text
+    assert "10115 Berlin" in text
     assert "IBAN DE02 1203 0000 0000 2020 51" in text
     assert f"Due date {invoice.due_date.isoformat()}" in text
     assert "Payment terms: 14 days." in text
@@ -81,6 +86,7 @@ def test_pdf_matches_invoice_page(client, app, issued_invoice, tmp_path, locale)
         assert line.description.split(":")[0] in text
 
 
+@needs_pdftotext
 def test_credit_note_pdf_shows_negative_totals(client, app, issued_invoice, tmp_path):
     world, invoice_id, number = issued_invoice
     sign_in(client, "anna")
@@ -111,6 +117,7 @@ def test_draft_has_no_pdf(client, app, make_user):
     assert "a draft has no PDF yet; issue the invoice first" in response.get_data(as_text=True)
 
 
+@needs_pdftotext
 def test_pdf_ignores_urls_in_client_data(client, app, make_user, tmp_path):
     world = make_world(app, make_user)
     add_entry(app, world.worker, world.project, 3600)
@@ -122,3 +129,24 @@ def test_pdf_ignores_urls_in_client_data(client, app, make_user, tmp_path):
     response = client.get(f"/invoices/{invoice_id}/pdf")
     assert response.status_code == 200
     assert '<img src="http://127.0.0.1:9/x.png"> Acme' in _pdf_text(response.data, tmp_path)
+
+
+def test_csv_export_matches_invoice_page(client, app, issued_invoice):
+    world, invoice_id, number = issued_invoice
+    sign_in(client, "anna")
+    screen = dict(_screen_totals(client.get(f"/invoices/{invoice_id}").get_data(as_text=True)))
+    token = csrf_token(client, "/export/")
+    response = client.post("/export/download", data={"csrf_token": token, "kind": "invoices"})
+    assert response.status_code == 200
+    # The export starts with a byte order mark so that spreadsheet programs detect UTF-8.
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    [row] = [row for row in rows if row["number"] == number]
+
+    def plain(screen_amount: str) -> str:
+        return screen_amount.replace("€", "").replace(",", "")
+
+    assert row["subtotal"] == plain(screen["Subtotal"])
+    assert "-" + row["discount"] == plain(screen["Discount 5 %"])
+    assert row["total"] == plain(screen["Total"])
+    taxes = [amount for label, amount in screen.items() if " on " in label]
+    assert Decimal(row["tax"]) == sum(Decimal(plain(amount)) for amount in taxes)

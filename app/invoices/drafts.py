@@ -177,7 +177,10 @@ def _time_lines(invoice: Invoice, client: Client, start: date, end: date, warnin
 
 
 def _hourly_group(grouping: str) -> Callable[[TimeEntry, int], tuple]:
-    """The key that decides which entries share a line; the rate is part of it, as a line has one price."""
+    """Return the function that maps an entry and its rate to its line key.
+
+    The rate is part of the key because a line has one unit price.
+    """
     if grouping == "task":
         return lambda entry, rate: (entry.project.code, entry.task.name if entry.task else "", entry.task_id or 0, rate)
     if grouping == "person":

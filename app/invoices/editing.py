@@ -1,7 +1,7 @@
 """Editing a draft invoice: notes, discount, manual lines and the taxes of every line.
 
 Lines made from time, expenses or a fixed fee keep their quantity and price, because
-the reserved work decides them; their description and taxes may change. Manual lines
+the reserved work decides them. Their description and taxes may change. Manual lines
 may change completely and may be deleted. Every change recomputes the stored totals
 and is audited as ``invoice.update``.
 """
@@ -120,7 +120,7 @@ def update_line(user: User, invoice_id: int, line_id: int, *, description: str, 
     """Change a line's description and taxes, and for a manual line also its quantity and price.
 
     A tax the line already has stays as it was copied, even if its rate was changed or
-    deactivated since; a newly chosen tax must be active.
+    deactivated since. A newly chosen tax must be active.
     """
     invoice = _load_draft(user, invoice_id)
     line = _line_of(invoice, line_id)

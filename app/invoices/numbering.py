@@ -64,7 +64,7 @@ def format_number(pattern: str, year: int, sequence: int) -> str:
 
 
 def series_name(kind: InvoiceKind, pattern: str, issue_date: date) -> str:
-    """The ``number_sequences`` row a document draws from: ``invoice-2026`` or ``invoice``."""
+    """Return the name of the ``number_sequences`` row to draw from: ``invoice-2026`` or ``invoice``."""
     return f"{kind.value}-{issue_date.year}" if "year" in _fields(pattern) else kind.value
 
 

@@ -26,12 +26,12 @@ from app.payments.services import ClientBalance, client_balances, credit_availab
 
 
 def format_rate(basis_points: int, locale: str) -> str:
-    """A rate such as ``7.7 %`` or ``7,7 %`` in the reader's number format."""
+    """Format a rate as ``7.7 %`` or ``7,7 %``, in the reader's number format."""
     return f"{format_decimal(percent_from_basis_points(basis_points), locale=locale)} %"
 
 
 def format_quantity(quantity: Decimal, locale: str) -> str:
-    """A line quantity with two to four decimals: ``1.50``, ``1.6667``."""
+    """Format a line quantity with two to four decimals: ``1.50``, ``1.6667``."""
     return format_decimal(quantity, format="#,##0.00##", locale=locale)
 
 

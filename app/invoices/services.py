@@ -47,7 +47,7 @@ def get_invoice_for(user: User, invoice_id: int, *, for_update: bool = False) ->
     """Load an invoice in ``user``'s scope, else raise NotFound.
 
     ``for_update`` locks the row on PostgreSQL and reloads it, so that two requests
-    changing one invoice run one after the other and the second sees the first's result.
+    changing one invoice run one after the other and the second reads the first's result.
     """
     statement = visible_invoices_query(user).where(Invoice.id == invoice_id)
     if for_update:
@@ -89,7 +89,7 @@ def billable_clients_query(user: User) -> Select:
 
 
 def get_billing_client_for(user: User, client_id: int) -> Client:
-    """A client whose invoices ``user`` looks after (archived ones included), else NotFound."""
+    """Load a client whose invoices ``user`` looks after (archived ones included), else raise NotFound."""
     client = db.session.scalar(
         select(Client).where(Client.id == client_id, Client.id.in_(looked_after_client_ids(user)))
     )
@@ -201,7 +201,7 @@ def void_invoice(user: User, invoice_id: int) -> VoidResult:
 
 
 def _create_credit_note(user: User, invoice: Invoice) -> Invoice:
-    """A credit note whose lines are the invoice's lines with negated quantities and amounts."""
+    """Build and number a credit note whose lines are the invoice's lines with negated quantities and amounts."""
     today = local_today(user)
     credit_note = Invoice(
         kind=InvoiceKind.CREDIT_NOTE, client_id=invoice.client_id, currency=invoice.currency,

@@ -99,7 +99,7 @@ def move(invoice: Invoice, action: InvoiceAction, target: InvoiceStatus) -> None
 
 
 def status_after_payments(total_minor: int, paid_minor: int) -> InvoiceStatus:
-    """The status that the paid amount implies for an issued invoice."""
+    """Return the status that the paid amount implies for an issued invoice."""
     if paid_minor <= 0:
         return InvoiceStatus.ISSUED
     if paid_minor < total_minor:

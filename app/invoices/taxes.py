@@ -21,7 +21,7 @@ TAX_RATE_FIELDS = ("name", "rate_basis_points", "active")
 _PERCENT = re.compile(r"(?P<whole>\d{1,3})(?:[.,](?P<fraction>\d{1,2}))?\s*%?")
 
 
-def parse_percent(text: str, *, field: str, what: str = "percentage") -> int:
+def parse_percent(text: str, *, field: str, value_name: str = "percentage") -> int:
     """Parse ``19``, ``7,7``, ``7.7`` or ``7.7 %`` into basis points (0 to 10000).
 
     Both decimal separators are accepted, because a percentage of at most 100 with at
@@ -29,11 +29,11 @@ def parse_percent(text: str, *, field: str, what: str = "percentage") -> int:
     """
     raw = (text or "").strip()
     if not raw:
-        raise UserError(f"{field}: a {what} is required", field=field)
+        raise UserError(f"{field}: a {value_name} is required", field=field)
     match = _PERCENT.fullmatch(raw)
     if match is None:
         raise UserError(
-            f"{field}: {text!r} is not a valid {what}; write a number from 0 to 100 with at most "
+            f"{field}: {text!r} is not a valid {value_name}; write a number from 0 to 100 with at most "
             "two decimals, for example 19 or 7,7",
             field=field,
         )
@@ -62,7 +62,7 @@ def _check_unique_name(name: str, exclude_id: int | None = None) -> None:
 
 def create_tax_rate(name: str, rate_text: str, active: bool = True) -> TaxRate:
     cleaned = _clean_name(name)
-    basis_points = parse_percent(rate_text, field="rate", what="tax rate")
+    basis_points = parse_percent(rate_text, field="rate", value_name="tax rate")
     _check_unique_name(cleaned)
     tax_rate = TaxRate(name=cleaned, rate_basis_points=basis_points, active=active)
     db.session.add(tax_rate)
@@ -74,7 +74,7 @@ def create_tax_rate(name: str, rate_text: str, active: bool = True) -> TaxRate:
 def update_tax_rate(tax_rate: TaxRate, name: str, rate_text: str, active: bool) -> TaxRate:
     """Change a rate in the catalogue; invoices that copied the old values keep them."""
     cleaned = _clean_name(name)
-    basis_points = parse_percent(rate_text, field="rate", what="tax rate")
+    basis_points = parse_percent(rate_text, field="rate", value_name="tax rate")
     _check_unique_name(cleaned, exclude_id=tax_rate.id)
     before = snapshot(tax_rate, TAX_RATE_FIELDS)
     tax_rate.name, tax_rate.rate_basis_points, tax_rate.active = cleaned, basis_points, active
@@ -101,11 +101,13 @@ def get_tax_rate(tax_rate_id: int) -> TaxRate:
 
 def load_active_rates(tax_rate_ids: list[int], *, field: str = "tax_rates") -> list[TaxRate]:
     """Load the chosen rates, raising UserError for an id that is unknown or inactive."""
-    wanted = sorted(set(tax_rate_ids))
-    if not wanted:
+    requested_ids = sorted(set(tax_rate_ids))
+    if not requested_ids:
         return []
-    rates = list(db.session.scalars(select(TaxRate).where(TaxRate.id.in_(wanted), TaxRate.active.is_(True))))
-    missing = sorted(set(wanted) - {rate.id for rate in rates})
+    rates = list(db.session.scalars(
+        select(TaxRate).where(TaxRate.id.in_(requested_ids), TaxRate.active.is_(True))
+    ))
+    missing = sorted(set(requested_ids) - {rate.id for rate in rates})
     if missing:
         raise UserError(
             f"{field}: tax rate {missing[0]} does not exist or is no longer active; choose one from the list",

@@ -110,7 +110,7 @@ def tax_minor(base_minor: int, rate_basis_points: int) -> int:
 
 
 def percent_from_basis_points(basis_points: int) -> Decimal:
-    """A rate for display: 770 basis points is ``Decimal('7.7')``, 1900 is ``Decimal('19')``."""
+    """Convert basis points to a percentage for display: 770 gives ``Decimal('7.7')``, 1900 gives ``Decimal('19')``."""
     value = Decimal(basis_points).scaleb(-2)
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
@@ -135,7 +135,7 @@ def compute_totals(lines: Iterable[LineLike], discount_basis_points: int) -> Tot
 
 
 def discounted_amount_minor(line: LineLike, discount_basis_points: int) -> int:
-    """A line's amount after the invoice discount, as added to the tax bases."""
+    """Return a line's amount after the invoice discount, as added to the tax bases."""
     return line.amount_minor - line_discount_minor(line.amount_minor, discount_basis_points)
 
 

@@ -1,8 +1,8 @@
 """Payments against issued invoices, client credit, and invoice and client balances.
 
-A payment records money received; TrackerBox never asks for or stores card numbers
-(card payments are taken on an external terminal, and only its receipt number may be
-kept as the reference). A payment that exceeds the invoice's balance pays the invoice in
+A payment records money received. TrackerBox has no field for card numbers and rejects
+text that looks like one, because card payments are taken on an external terminal and
+only its receipt number belongs in the reference. A payment that exceeds the invoice's balance pays the invoice in
 full and leaves the excess as client credit, which can pay another invoice of the same
 client in the same currency. The invoice's ``paid_minor`` holds only the part applied
 to it, so ``total_minor - paid_minor`` is always what the client still owes on it.
@@ -125,7 +125,7 @@ def _lock_client(client_id: int) -> None:
 
 
 def credit_available(client_id: int, currency: str) -> int:
-    """The client's unused credit in ``currency``, in minor units."""
+    """Return the client's unused credit in ``currency``, in minor units."""
     return db.session.scalar(
         select(func.coalesce(func.sum(ClientCredit.amount_minor), 0))
         .where(ClientCredit.client_id == client_id, ClientCredit.currency == currency)
@@ -267,7 +267,7 @@ def delete_payment(user: User, payment_id: int) -> Invoice:
 
 @dataclass(frozen=True)
 class ClientBalance:
-    """What a client owes in one currency: open invoice balances minus unused credit."""
+    """A client's balance in one currency: open invoice balances minus unused credit."""
 
     currency: str
     open_minor: int

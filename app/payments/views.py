@@ -61,7 +61,7 @@ def payment_list():
 
 
 def _major_text(minor: int, currency: str, locale: str) -> str:
-    """An amount to put into a form field, without grouping so that it parses unambiguously."""
+    """Format an amount for a form field without digit grouping, so that it parses back unambiguously."""
     places = exponent(currency)
     return format_decimal(to_major(minor, currency), format="0." + "0" * places if places else "0", locale=locale)
 
