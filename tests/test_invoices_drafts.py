@@ -241,3 +241,40 @@ def test_client_outside_scope_is_not_found(app, make_user):
         create_draft(app, carl, world.client)
     invoice_id, _ = create_draft(app, carl, other)
     assert load_invoice(app, invoice_id).client_id == other.id
+
+
+def test_concurrent_drafts_take_each_entry_once(app, make_user):
+    import threading
+
+    from app.invoices.drafts import create_draft_invoice
+
+    world = make_world(app, make_user)
+    entries = [add_entry(app, world.worker, world.project, 3600, date(2026, 3, day)) for day in range(1, 6)]
+    biller_id, client_id = world.biller.id, world.client.id
+    barrier = threading.Barrier(4)
+    created: list[int] = []
+    errors: list[Exception] = []
+
+    def work() -> None:
+        with app.app_context():
+            barrier.wait(timeout=30)
+            try:
+                with db.transaction():
+                    result = create_draft_invoice(db.session.get(User, biller_id), client_id=client_id,
+                                                  period_start=date(2026, 3, 1), period_end=date(2026, 3, 31),
+                                                  grouping="entry", tax_rate_ids=[])
+                    created.append(result.invoice.id)
+            except Exception as exc:  # collected and asserted on by the test
+                errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert len(created) == 4
+    line_counts = sorted(len(load_invoice(app, invoice_id).lines) for invoice_id in created)
+    assert line_counts == [0, 0, 0, 5]
+    owners = set(entry_invoice_ids(app, entries))
+    assert len(owners) == 1
