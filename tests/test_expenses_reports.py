@@ -462,3 +462,42 @@ def test_reimburser_sees_approved_reports_only(app, make_user, team):
     _decide(_client_for(app, "max"), report_id, team["p2"].id, "approve")
     assert rita.get(f"/expenses/reports/{report_id}").status_code == 200
     assert rita.get(f"/expenses/{alpha[0]}").status_code == 200
+
+
+def test_concurrent_part_decisions_serialised(app, team):
+    """Two managers deciding the last two parts at once must still approve the report (PostgreSQL row locks)."""
+    import threading
+
+    if app.extensions["trackerbox_engine"].dialect.name != "postgresql":
+        pytest.skip("SQLite runs write transactions one at a time without row locks")
+    report_id, _, _ = _submitted_report(app, team)
+    first_done = threading.Event()
+    release_first = threading.Event()
+    errors = []
+
+    def decide(login, project, done, release):
+        try:
+            person = team[login]
+            with acting_as(app, person):
+                expense_reports.decide_part(db.session.get(User, person.id), report_id, project.id, "approve", "")
+                done.set()
+                release.wait(10)
+        except Exception as exc:  # reported through the assertion below
+            errors.append(exc)
+            done.set()
+
+    first = threading.Thread(target=decide, args=("petra", team["p1"], first_done, release_first))
+    first.start()
+    assert first_done.wait(10)
+    second_done = threading.Event()
+    no_wait = threading.Event()
+    no_wait.set()
+    second = threading.Thread(target=decide, args=("max", team["p2"], second_done, no_wait))
+    second.start()
+    blocked = not second_done.wait(0.5)
+    release_first.set()
+    first.join(10)
+    second.join(10)
+    assert errors == []
+    assert blocked
+    assert load_report(app, report_id).status == ReportStatus.APPROVED
