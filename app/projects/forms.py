@@ -41,15 +41,17 @@ class ProjectForm(FlaskForm):
                              description="Approves time and expenses and may change tasks and members.")
 
 
+# The task and member forms share the project page, so their fields get distinct HTML ids.
 class TaskForm(FlaskForm):
-    name = StringField("Task name")
-    billable = BooleanField("Billable by default", default=True)
-    hourly_rate = StringField("Hourly rate", description="Empty: the project rate applies.")
+    name = StringField("Task name", id="task-name")
+    billable = BooleanField("Billable by default", default=True, id="task-billable")
+    hourly_rate = StringField("Hourly rate", description="Empty: the project rate applies.", id="task-hourly-rate")
 
 
 class MemberForm(FlaskForm):
-    user_id = SelectField("Person", validate_choice=False)
-    hourly_rate = StringField("Person-on-project rate", description="Empty: task, project or personal rate applies.")
+    user_id = SelectField("Person", validate_choice=False, id="member-user")
+    hourly_rate = StringField("Person-on-project rate", description="Empty: task, project or personal rate applies.",
+                              id="member-hourly-rate")
 
 
 class MemberRateForm(FlaskForm):
