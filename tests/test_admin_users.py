@@ -290,3 +290,17 @@ def test_rates_hidden_without_rates_permission(client, app, make_user):
     response = post(client, f"/admin/users/{wanda.id}/edit", {**data, "currency": "USD"})
     assert response.status_code == 400
     assert "would change the meaning of this person's rates" in text(response)
+
+
+def test_user_list_query_count_constant(client, admin, make_user, app):
+    from tests.factories import count_queries
+
+    with count_queries(app) as few:
+        client.get("/admin/users/")
+    for number in range(20):
+        make_user(f"user{number:02d}", "Worker", "Project Manager")
+    with count_queries(app) as many:
+        page = client.get("/admin/users/").get_data(as_text=True)
+    assert ">user19</a>" in page
+    assert few.count > 0
+    assert many.count == few.count
