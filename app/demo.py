@@ -89,7 +89,7 @@ def _as(user: User) -> User:
 def create_demo_company(today: date, *, password: str | None = None) -> DemoResult:
     """Fill an empty box with the demo company; raises UserError when clients already exist."""
     if db.session.scalar(select(Client.id).limit(1)) is not None:
-        raise UserError("this box already holds clients; demo data is only added to an empty box")
+        raise UserError("demo data not added: this box already contains clients; use an empty box")
     rng = random.Random(today.toordinal())
     result = DemoResult()
     people = _create_people(result, password)

@@ -45,7 +45,7 @@ def test_demo_company_covers_every_role_and_flow(app):
 def test_demo_company_refuses_non_empty_box(app):
     with app.app_context(), db.transaction():
         create_demo_company(TODAY)
-    with app.app_context(), pytest.raises(UserError, match="already holds clients"):
+    with app.app_context(), pytest.raises(UserError, match="already contains clients"):
         with db.transaction():
             create_demo_company(TODAY)
 
