@@ -264,6 +264,7 @@ def _attach_expenses(user: User, report: ExpenseReport, expense_ids: list[int]) 
     for expense in expenses:
         expense.report_id = report.id
     db.session.flush()
+    db.session.expire(report, ["expenses"])
     record("expense_report.add_expenses", report, before={"expense_ids": before},
            after={"expense_ids": sorted(before + wanted)})
 
@@ -280,6 +281,7 @@ def remove_expense_from_report(user: User, report_id: int, expense_id: int) -> E
     expense.status = next_expense_status(expense.status, ExpenseAction.REMOVE_FROM_REPORT)
     expense.report_id = None
     db.session.flush()
+    db.session.expire(report, ["expenses"])
     record("expense_report.remove_expense", report, details={"expense_id": expense_id},
            before=before, after=snapshot(expense, fields))
     return report
