@@ -55,15 +55,15 @@ def create_person(name: str, email: str, timezone: str) -> User:
     return user
 
 
-def project_code_for(name: str, wanted: str = "") -> str:
-    """Choose a free project code: ``wanted`` when valid, else one made from the name's letters and digits."""
+def project_code_for(name: str, requested: str = "") -> str:
+    """Choose a free project code: ``requested`` when valid, else one made from the name's letters and digits."""
     from app.projects.services import CODE_PATTERN
 
     def taken(code: str) -> bool:
         return db.session.scalar(select(Project.id).where(func.lower(Project.code) == code.lower()).limit(1)) is not None
 
-    if wanted and CODE_PATTERN.fullmatch(wanted) and not taken(wanted):
-        return wanted
+    if requested and CODE_PATTERN.fullmatch(requested) and not taken(requested):
+        return requested
     base = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").upper()[:24].rstrip("-") or "PROJECT"
     return _free(base, taken)
 

@@ -20,7 +20,7 @@ from app.models import Client, Project, ProjectMember, Task, User
 
 
 class NotFoundInTrackerBox(Exception):
-    """A name in the file that matches no TrackerBox object; the message tells how to fix it."""
+    """A name in the file that matches no TrackerBox object; the message names the fix."""
 
 
 def fold(text: str) -> str:
@@ -126,22 +126,22 @@ class Directory:
         return None
 
     def default_project(self) -> Project:
-        wanted = self.options.default_project.strip()
-        if not wanted:
+        requested = self.options.default_project.strip()
+        if not requested:
             raise NotFoundInTrackerBox("the row names no project; choose a default project for rows without one")
-        found = self.projects_by_code.get(fold(wanted))
-        named = self.projects_by_name.get(fold(wanted), [])
+        found = self.projects_by_code.get(fold(requested))
+        named = self.projects_by_name.get(fold(requested), [])
         if found is None and len(named) == 1:
             found = named[0]
         if found is not None:
             return found
         if self.options.create_missing:
-            return self.new_project(self.no_client(), wanted, wanted)
-        raise NotFoundInTrackerBox(f"the default project {wanted!r} is not in TrackerBox; give an existing project "
+            return self.new_project(self.no_client(), requested, requested)
+        raise NotFoundInTrackerBox(f"the default project {requested!r} is not in TrackerBox; give an existing project "
                                    "code or create missing projects")
 
-    def new_project(self, client: Client, name: str, wanted_code: str = "", *, archived: bool = False) -> Project:
-        project = creating.add_project(self.actor, client, name, creating.project_code_for(name, wanted_code),
+    def new_project(self, client: Client, name: str, requested_code: str = "", *, archived: bool = False) -> Project:
+        project = creating.add_project(self.actor, client, name, creating.project_code_for(name, requested_code),
                                        archived=archived)
         self.projects_by_code[fold(project.code)] = project
         self.projects_by_name[fold(project.name)].append(project)
