@@ -349,3 +349,42 @@ def test_approvals_page_query_count_constant(app, client, team, make_user):
         page = client.get("/approvals/").get_data(as_text=True)
     assert page.count("<section class=\"card part\"") == 6
     assert many.count == few.count
+
+
+def test_concurrent_decisions_finish_week(app, client, submitted):
+    """Two managers approving the two parts at once still leave the week approved (PostgreSQL row locks)."""
+    import threading
+
+    from app.timesheets import approval
+
+    if app.extensions["trackerbox_engine"].dialect.name != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time, so decisions cannot interleave")
+    sheet_id = timesheet(app).id
+    first_decided, finish_first, second_decided = threading.Event(), threading.Event(), threading.Event()
+    failures = []
+
+    def approve_part(manager, project, decided, hold):
+        try:
+            with acting_as(app, manager):
+                user = db.session.get(User, manager.id)
+                approval.approve_part(user, approval.get_part_for(user, sheet_id, project.id))
+                decided.set()
+                hold.wait(10)
+        except Exception as exc:  # the assertion on failures reports it
+            failures.append(exc)
+            decided.set()
+
+    no_hold = threading.Event()
+    no_hold.set()
+    first = threading.Thread(target=approve_part, args=(submitted.mark, submitted.alpha, first_decided, finish_first))
+    second = threading.Thread(target=approve_part, args=(submitted.mary, submitted.beta, second_decided, no_hold))
+    first.start()
+    assert first_decided.wait(10)
+    second.start()
+    second_waited = not second_decided.wait(0.5)
+    finish_first.set()
+    first.join(10)
+    second.join(10)
+    assert failures == []
+    assert second_waited
+    assert timesheet(app).status == TimesheetStatus.APPROVED

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
@@ -56,17 +57,15 @@ class TimesheetPart:
 def submit_week(owner: User, monday: date, *, actor: User | None = None) -> Timesheet:
     """Submit the owner's week: its open and rejected entries become submitted."""
     actor = actor or owner
-    entries = list(db.session.scalars(week_entries_query(owner, monday)))
     label = weeks.week_label(monday)
+    timesheet = rules.timesheet_for(owner, monday, lock=True)
+    entries = list(db.session.scalars(week_entries_query(owner, monday)))
     if any(entry.running for entry in entries):
         raise UserError(f"week {label}: a timer is still running; stop it before submitting", field="week")
     if not entries:
         raise UserError(f"week {label}: there is no time to submit; log time first", field="week")
-    timesheet = rules.timesheet_for(owner, monday)
     if timesheet is None:
-        timesheet = Timesheet(user_id=owner.id, week_start=monday, status=TimesheetStatus.OPEN)
-        db.session.add(timesheet)
-        db.session.flush()
+        timesheet = _create_timesheet(owner, monday)
     before = timesheet.status
     timesheet.status = next_timesheet_status(timesheet.status, TimesheetAction.SUBMIT)
     timesheet.submitted_at = utcnow()
@@ -83,10 +82,22 @@ def submit_week(owner: User, monday: date, *, actor: User | None = None) -> Time
     return timesheet
 
 
+def _create_timesheet(owner: User, monday: date) -> Timesheet:
+    timesheet = Timesheet(user_id=owner.id, week_start=monday, status=TimesheetStatus.OPEN)
+    try:
+        with db.session.begin_nested():
+            db.session.add(timesheet)
+    except IntegrityError:
+        # Another request (a second click) created the week's timesheet first.
+        raise ConflictError(f"week {weeks.week_label(monday)} was submitted in another window; "
+                            "reload the page") from None
+    return timesheet
+
+
 def withdraw_week(owner: User, monday: date) -> Timesheet:
     """Take back a submitted week: its submitted entries become open again; approved ones stay."""
     label = weeks.week_label(monday)
-    timesheet = rules.timesheet_for(owner, monday)
+    timesheet = rules.timesheet_for(owner, monday, lock=True)
     if timesheet is None:
         raise ConflictError(f"week {label} was never submitted")
     before = timesheet.status
@@ -163,7 +174,10 @@ def list_parts(user: User, status: EntryStatus = EntryStatus.SUBMITTED) -> Page:
 def get_part_for(user: User, timesheet_id: int, project_id: int) -> TimesheetPart:
     """Return one project's part of a timesheet that ``user`` approves, else raise NotFound."""
     project = db.session.scalar(managed_projects_query(user).where(Project.id == project_id))
-    timesheet = db.session.get(Timesheet, timesheet_id)
+    # The row lock makes concurrent decisions on one week run one after the other, so
+    # each reads the entry statuses the others committed before the week's status follows.
+    timesheet = db.session.scalar(select(Timesheet).where(Timesheet.id == timesheet_id).with_for_update()
+                                  .execution_options(populate_existing=True))
     if project is None or timesheet is None:
         raise NotFound()
     entries = list(db.session.scalars(

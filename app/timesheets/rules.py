@@ -35,10 +35,12 @@ def check_period_open(day: date, *, owner: User, actor: User | None, field: str 
     )
 
 
-def timesheet_for(owner: User, day: date) -> Timesheet | None:
-    return db.session.scalar(
-        select(Timesheet).where(Timesheet.user_id == owner.id, Timesheet.week_start == weeks.week_start(day))
-    )
+def timesheet_for(owner: User, day: date, *, lock: bool = False) -> Timesheet | None:
+    """Return the owner's timesheet for the week of ``day``; ``lock`` keeps its row locked until commit."""
+    statement = select(Timesheet).where(Timesheet.user_id == owner.id, Timesheet.week_start == weeks.week_start(day))
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(statement)
 
 
 def check_week_editable(owner: User, day: date, *, field: str = "work_date") -> Timesheet | None:
