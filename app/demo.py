@@ -261,27 +261,26 @@ def _approve_report(report, people) -> None:
 
 
 def _invoice_and_collect(people, clients: list[Client], mondays: list[date]) -> int:
-    """Invoice the first six approved weeks per client; pay one in full, one in part, leave one open."""
+    """Invoice the first six approved weeks per client.
+
+    Globex's invoice is dated at the end of that period and left unpaid, so it is overdue;
+    Acme pays in full and Initech pays half.
+    """
     anna = _as(people["anna"])
     taxes = {rate.name: rate.id for rate in all_tax_rates()}
-    plans = [(clients[0], "VAT 19 %"), (clients[1], "VAT 19 %"), (clients[2], "UK VAT 20 %")]
-    issued = []
-    for client, tax_name in plans:
-        draft = create_draft_invoice(anna, client_id=client.id, period_start=mondays[0],
-                                     period_end=mondays[5] + timedelta(days=6), grouping="task",
-                                     tax_rate_ids=[taxes[tax_name]], notes="Thank you for your business.")
-        if draft.invoice.lines:
-            issued.append(issue_invoice(anna, draft.invoice.id))
-    if issued:
-        first = issued[0]
-        record_payment(anna, first.id, payment_date=date.today(), amount=_plain(first.total_minor, first.currency),
-                       method="bank_transfer", reference="Acme remittance 2026-114")
-    if len(issued) > 1:
-        second = issued[1]
-        record_payment(anna, second.id, payment_date=date.today(), amount=_plain(second.total_minor // 2, second.currency),
-                       method="bank_transfer", reference="Partial payment, rest announced")
+    period_end = mondays[5] + timedelta(days=6)
+    plans = [(clients[1], "VAT 19 %", period_end), (clients[0], "VAT 19 %", None), (clients[2], "UK VAT 20 %", None)]
+    issued = {}
+    for client, tax_name, issue_date in plans:
+        draft = create_draft_invoice(anna, client_id=client.id, period_start=mondays[0], period_end=period_end,
+                                     grouping="task", tax_rate_ids=[taxes[tax_name]],
+                                     notes="Thank you for your business.")
+        issued[client.id] = issue_invoice(anna, draft.invoice.id, issue_date=issue_date)
+    paid_in_full, paid_in_part = issued[clients[0].id], issued[clients[2].id]
+    record_payment(anna, paid_in_full.id, payment_date=date.today(), method="bank_transfer",
+                   amount=format_plain(paid_in_full.total_minor, paid_in_full.currency),
+                   reference="Acme remittance 2026-114")
+    record_payment(anna, paid_in_part.id, payment_date=date.today(), method="bank_transfer",
+                   amount=format_plain(paid_in_part.total_minor // 2, paid_in_part.currency),
+                   reference="Partial payment, rest announced")
     return len(issued)
-
-
-def _plain(minor: int, currency: str) -> str:
-    return format_plain(minor, currency)

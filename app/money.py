@@ -64,7 +64,7 @@ def parse_decimal_input(text: str, locale: str, *, field: str, what: str = "numb
     """
     raw = (text or "").strip().replace("\u00a0", "").replace(" ", "")
     if not raw:
-        raise UserError(f"{field}: a {what} is required", field=field)
+        raise UserError(f"{field}: the {what} is missing; enter a value", field=field)
     loc = _locale(locale)
     if not re.fullmatch(r"[-+]?[\d.,'\u2019]+", raw):
         raise UserError(

@@ -59,3 +59,15 @@ def test_demo_data_command_rejects_short_password(app, monkeypatch):
     result = CliRunner().invoke(cli, ["demo-data", "--password", "short"])
     assert result.exit_code == 2
     assert "5 characters is too short" in result.output
+
+
+@pytest.mark.sqlite_only
+def test_demo_company_has_overdue_invoice(app, client):
+    from tests.conftest import sign_in
+
+    with app.app_context(), db.transaction():
+        create_demo_company(date.today(), password="demo password 2026")
+    sign_in(client, "anna", "demo password 2026")
+    page = client.get("/").get_data(as_text=True)
+    assert "No invoice is overdue." not in page
+    assert "Globex Logistics B.V." in page

@@ -231,3 +231,37 @@ def test_void_refuses_draft_and_credit_note(app, make_user):
         with acting_as(app, biller):
             void_invoice(db.session.get(User, biller.id), credit_id)
     assert caught.value.message == "cannot void a credit note that is issued"
+
+
+def test_issue_date_back_dates_invoice(app, make_user):
+    world = make_world(app, make_user)
+    first, second = _drafts(app, world, 2)
+    today = local_today(load_user(app, world.biller))
+    with acting_as(app, world.biller) as session:
+        invoice = issue_invoice(session.get(User, world.biller.id), first, issue_date=today - timedelta(days=40))
+        assert invoice.due_date == today - timedelta(days=40) + timedelta(days=14)
+    with acting_as(app, world.biller) as session:
+        with pytest.raises(UserError, match="is before the newest invoice"):
+            issue_invoice(session.get(User, world.biller.id), second, issue_date=today - timedelta(days=41))
+    with acting_as(app, world.biller) as session:
+        with pytest.raises(UserError, match="is in the future"):
+            issue_invoice(session.get(User, world.biller.id), second, issue_date=today + timedelta(days=1))
+    assert load_invoice(app, second).status.value == "draft"
+
+
+def test_issue_date_form_rejects_bad_text(app, client, make_user):
+    from tests.conftest import csrf_token, sign_in
+
+    world = make_world(app, make_user)
+    [invoice_id] = _drafts(app, world, 1)
+    sign_in(client, world.biller.login)
+    token = csrf_token(client, f"/invoices/{invoice_id}")
+    response = client.post(f"/invoices/{invoice_id}/issue", data={"csrf_token": token, "issue_date": "31.03.2026"})
+    assert response.status_code == 400
+    assert "issue_date: &#39;31.03.2026&#39; is not a date" in response.get_data(as_text=True)
+    assert load_invoice(app, invoice_id).status.value == "draft"
+
+
+def load_user(app, user):
+    with app.app_context():
+        return db.session.get(User, user.id)

@@ -61,7 +61,7 @@ def test_parse_amount_reads_locale_formats(text, currency, locale, minor):
         ("1.2345", "BHD", "en", "more than 3 decimals"),
         ("-5", "EUR", "en", "negative"),
         ("abc", "EUR", "en", "not a valid amount"),
-        ("", "EUR", "en", "required"),
+        ("", "EUR", "en", "missing"),
         ("1e5", "EUR", "en", "not a valid amount"),
     ],
 )

@@ -154,8 +154,12 @@ def _check_work_still_approved(invoice: Invoice) -> None:
         )
 
 
-def issue_invoice(user: User, invoice_id: int) -> Invoice:
-    """Give a draft the next number, its issue and due dates, and lock it against edits."""
+def issue_invoice(user: User, invoice_id: int, *, issue_date: date | None = None) -> Invoice:
+    """Give a draft the next number, its issue and due dates, and lock it against edits.
+
+    ``issue_date`` back-dates the invoice (for example to the end of last month); it may
+    not lie in the future, nor before the newest issued invoice, so numbers stay in date order.
+    """
     invoice = get_invoice_for(user, invoice_id, for_update=True)
     states.check(invoice, InvoiceAction.ISSUE)
     if not invoice.lines:
@@ -165,7 +169,7 @@ def issue_invoice(user: User, invoice_id: int) -> Invoice:
     store_totals(invoice)
     if invoice.total_minor < 0:
         raise UserError("the invoice total is negative; an invoice must not be negative, use a credit note instead")
-    today = local_today(user)
+    today = _check_issue_date(issue_date, local_today(user))
     invoice.issue_date = today
     invoice.due_date = today + timedelta(days=invoice.client.payment_terms_days)
     invoice.number = numbering.assign_number(InvoiceKind.INVOICE, today)
@@ -174,6 +178,22 @@ def issue_invoice(user: User, invoice_id: int) -> Invoice:
     record("invoice.issue", invoice, before=before, after=snapshot(invoice, INVOICE_FIELDS), actor=user)
     log.info("invoice %s issued as %s by user %s", invoice.id, invoice.number, user.id)
     return invoice
+
+
+def _check_issue_date(issue_date: date | None, today: date) -> date:
+    if issue_date is None:
+        return today
+    if issue_date > today:
+        raise UserError(f"issue_date: {issue_date.isoformat()} is in the future; use today or an earlier date",
+                        field="issue_date")
+    newest = db.session.scalar(
+        select(func.max(Invoice.issue_date)).where(Invoice.kind == InvoiceKind.INVOICE, Invoice.issue_date.is_not(None))
+    )
+    if newest is not None and issue_date < newest:
+        raise UserError(f"issue_date: {issue_date.isoformat()} is before the newest invoice, issued on "
+                        f"{newest.isoformat()}; numbers must follow the dates, so use {newest.isoformat()} or later",
+                        field="issue_date")
+    return issue_date
 
 
 @dataclass(frozen=True)

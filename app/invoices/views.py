@@ -240,11 +240,21 @@ def line_delete(invoice_id: int, line_id: int):
 @requires(Permission.INVOICES_ISSUE)
 def invoice_issue(invoice_id: int):
     try:
-        invoice = services.issue_invoice(me(), invoice_id)
+        invoice = services.issue_invoice(me(), invoice_id, issue_date=_optional_date(request.form.get("issue_date")))
     except UserError as exc:
         return action_failed(invoice_id, exc)
     flash(f"Invoice {invoice.number} issued; it is due on {invoice.due_date.isoformat()}.", "success")
     return redirect(url_for(".invoice_detail", invoice_id=invoice_id))
+
+
+def _optional_date(text: str | None) -> date | None:
+    if not (text or "").strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"issue_date: {text!r} is not a date; use YYYY-MM-DD, for example 2026-03-31",
+                        field="issue_date") from None
 
 
 @bp.route("/invoices/<int:invoice_id>/void", methods=["POST"])
