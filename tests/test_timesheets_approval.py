@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app import db
 from app.errors import UserError
 from app.models import (
-    ApprovalDecision, AuditEvent, Invoice, Project, SecurityProfile, TimeEntry, Timesheet, TimesheetStatus, User,
+    ApprovalDecision, AuditEvent, EntryStatus, Invoice, Project, SecurityProfile, TimeEntry, Timesheet, TimesheetStatus, User,
 )
 from app.timesheets import services
 from tests.conftest import acting_as, csrf_token, sign_in
@@ -388,3 +388,42 @@ def test_concurrent_decisions_finish_week(app, client, submitted):
     assert failures == []
     assert second_waited
     assert timesheet(app).status == TimesheetStatus.APPROVED
+
+
+def test_reject_one_day_keeps_other_days_waiting(app, client, team):
+    monday_id = log_day(app, team.worker, team.alpha, 0)
+    tuesday_id = log_day(app, team.worker, team.alpha, 1)
+    assert submit(client, "wanda").status_code == 302
+    sign_in(client, "mark")
+    response = client.post(part_url(app, team.alpha, "reject"), data={
+        "csrf_token": csrf_token(client, "/approvals/"), "comment": "Monday looks too long", "entry_ids": str(monday_id)})
+    assert response.status_code == 302
+    with app.app_context():
+        by_id = dict(db.session.execute(select(TimeEntry.id, TimeEntry.status)).all())
+    assert by_id[monday_id] == EntryStatus.REJECTED
+    assert by_id[tuesday_id] == EntryStatus.SUBMITTED
+    assert "Monday looks too long" not in client.get("/approvals/").get_data(as_text=True)
+    response = post(client, part_url(app, team.alpha, "approve"), entry_ids=str(tuesday_id))
+    assert response.status_code == 302
+    with app.app_context():
+        by_id = dict(db.session.execute(select(TimeEntry.id, TimeEntry.status)).all())
+    assert by_id[tuesday_id] == EntryStatus.APPROVED
+    assert timesheet(app).status == TimesheetStatus.REJECTED
+
+
+def test_decide_unknown_entry_ids_rejected(app, client, submitted):
+    sign_in(client, "mark")
+    response = post(client, part_url(app, submitted.alpha, "approve"), entry_ids="999999")
+    assert response.status_code == 400
+    assert "entry_ids: 999999 are not waiting entries of this part" in response.get_data(as_text=True)
+    assert statuses(app) == {"ALPHA": "submitted", "BETA": "submitted"}
+
+
+def test_approver_cannot_decide_own_time(app, client, make_user):
+    boss = make_user("boss", "Project Manager")
+    project = make_project(app, make_client(app), "SELF", manager=boss, members=[boss])
+    log_day(app, boss, project, 0)
+    assert submit(client, "boss").status_code == 302
+    response = post(client, part_url(app, project, "approve", login="boss"))
+    assert response.status_code == 400
+    assert "cannot approve or reject your own time" in response.get_data(as_text=True)

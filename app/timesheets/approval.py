@@ -208,12 +208,31 @@ def _pending(part: TimesheetPart) -> list[TimeEntry]:
     return pending
 
 
-def approve_part(actor: User, part: TimesheetPart, comment: str = "") -> TimesheetPart:
-    """Approve the submitted entries of one project on one week; they become locked."""
+def _selected(part: TimesheetPart, entry_ids: set[int] | None) -> list[TimeEntry]:
+    """The waiting entries of ``part`` to decide on: those in ``entry_ids``, or all when it is empty."""
+    pending = _pending(part)
+    if not entry_ids:
+        return pending
+    unknown = sorted(entry_ids - {entry.id for entry in pending})
+    if unknown:
+        raise UserError(f"entry_ids: {', '.join(map(str, unknown))} are not waiting entries of this part; "
+                        "reload the page and tick again", field="entry_ids")
+    return [entry for entry in pending if entry.id in entry_ids]
+
+
+def _check_not_own(actor: User, part: TimesheetPart) -> None:
+    if part.timesheet.user_id == actor.id:
+        raise UserError("you cannot approve or reject your own time; another approver of the project has to decide")
+
+
+def approve_part(actor: User, part: TimesheetPart, comment: str = "",
+                 entry_ids: set[int] | None = None) -> TimesheetPart:
+    """Approve the submitted entries of one project on one week (all, or those in ``entry_ids``); they lock."""
+    _check_not_own(actor, part)
     comment = _check_text(comment, "comment")
     now = utcnow()
     changes = {}
-    for entry in _pending(part):
+    for entry in _selected(part, entry_ids):
         before = entry.status
         entry.status = next_entry_status(entry.status, EntryAction.APPROVE)
         entry.approved_by_id, entry.approved_at, entry.rejection_comment = actor.id, now, ""
@@ -222,11 +241,15 @@ def approve_part(actor: User, part: TimesheetPart, comment: str = "") -> Timeshe
     return part
 
 
-def reject_part(actor: User, part: TimesheetPart, comment: str) -> TimesheetPart:
-    """Send the submitted entries of one project on one week back to the worker with a comment."""
+def reject_part(actor: User, part: TimesheetPart, comment: str, entry_ids: set[int] | None = None) -> TimesheetPart:
+    """Send submitted entries of one project on one week (all, or those in ``entry_ids``) back with a comment.
+
+    Rejecting only some entries, for example one day, leaves the others waiting for approval.
+    """
+    _check_not_own(actor, part)
     comment = _check_text(comment, "comment", required="so the worker knows what to change")
     changes = {}
-    for entry in _pending(part):
+    for entry in _selected(part, entry_ids):
         before = entry.status
         entry.status = next_entry_status(entry.status, EntryAction.REJECT)
         entry.rejection_comment = comment

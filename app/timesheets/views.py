@@ -285,7 +285,8 @@ def _decide(timesheet_id: int, project_id: int, decide, verb: str):
     try:
         if not form.validate_on_submit():
             raise UserError("comment: keep the comment under 2000 characters", field="comment")
-        decide(current_user, part, form.comment.data or "")
+        entry_ids = {inputs.parse_id(value, field="entry_ids") for value in request.form.getlist("entry_ids")}
+        decide(current_user, part, form.comment.data or "", entry_ids or None)
     except UserError as exc:
         db.session.rollback()
         return _render_approvals(EntryStatus.SUBMITTED, exc.message, 400)
