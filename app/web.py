@@ -123,6 +123,11 @@ def configure_request_hooks(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
         return response
 
+    @app.teardown_appcontext
+    def release_session(_exc):
+        # Outside requests too (CLI, tests), an ended context must not keep a transaction open.
+        db.session.remove()
+
     @app.teardown_request
     def end_session(_exc):
         db.session.remove()

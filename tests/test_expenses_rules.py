@@ -116,7 +116,7 @@ def test_amount_parsed_in_locale(app, setup, locale, text, expected_minor):
         ("en", "12.505", "more than 2 decimals"),
         ("en", "-3", "negative"),
         ("en", "0", "not more than zero"),
-        ("en", "", "required"),
+        ("en", "", "missing"),
         ("en", "12 EUR", "not a valid amount"),
         ("en", "99999999", "largest amount"),
     ],
