@@ -22,7 +22,8 @@ def team(app, make_user):
     with app.app_context(), db.transaction():
         profile = SecurityProfile(name="Period Closer", description="Closes periods only",
                                   permissions=[ProfilePermission(permission="periods.close")])
-        db.session.get(User, closer.id).profiles.append(profile)
+        user = db.session.get(User, closer.id)
+        user.profiles.append(profile)
     project = make_project(app, make_client(app), "ACME-1", members=[worker])
     return SimpleNamespace(worker=worker, admin=admin, closer=closer, project=project)
 
