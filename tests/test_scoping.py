@@ -58,3 +58,12 @@ def test_resolve_rate_order(app, make_user, member_rate, task_rate, project_rate
         assert (rate.minor, rate.source) == expected
         batched = resolve_rate(user, project, project.tasks[0], member_rate_map({project.id}))
         assert batched == rate
+
+
+def test_resolve_rate_skips_person_rate_in_other_currency(app, make_user):
+    worker = make_user("wanda", "Worker", default_rate_minor=9000, currency="USD")
+    project = make_project(app, make_client(app, currency="EUR"), members=[worker], hourly_rate_minor=None)
+    with app.app_context():
+        project = db.session.get(Project, project.id)
+        rate = resolve_rate(db.session.get(User, worker.id), project, None)
+        assert (rate.minor, rate.source) == (None, "none")

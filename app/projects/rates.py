@@ -20,6 +20,8 @@ class ResolvedRate:
 def resolve_rate(user: User, project: Project, task: Task | None, member_rates: dict[tuple[int, int], int | None] | None = None) -> ResolvedRate:
     """Resolve the hourly billing rate of ``user`` working on ``task`` of ``project``.
 
+    The person's default rate counts only when it is in the project's currency.
+
     ``member_rates`` maps (project_id, user_id) to the member rate; pass it when
     resolving many entries so that no query runs per entry.
     """
@@ -31,10 +33,10 @@ def resolve_rate(user: User, project: Project, task: Task | None, member_rates: 
                                                           ProjectMember.user_id == user.id)
         )
     task_rate = task.hourly_rate_minor if task is not None else None
-    # NOTE: the person's default rate is in the person's currency, but this function does
-    # not compare it with the project's currency. Callers of pick_rate can pass None for a
-    # rate in another currency.
-    return pick_rate(member_rate, task_rate, project.hourly_rate_minor, user.default_rate_minor)
+    # A person's default rate is in the person's currency, so it applies only to projects
+    # billed in that currency; money is never converted.
+    person_rate = user.default_rate_minor if user.currency == project.currency else None
+    return pick_rate(member_rate, task_rate, project.hourly_rate_minor, person_rate)
 
 
 def pick_rate(member_rate: int | None, task_rate: int | None, project_rate: int | None,
