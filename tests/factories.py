@@ -4,6 +4,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from sqlalchemy import event
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import db
 from app.models import BillingMethod, Client, Project, ProjectMember, Task, User
@@ -19,7 +20,7 @@ def make_client(app, name: str = "Acme GmbH", *, currency: str = "EUR", payment_
         db.session.flush()
         client_id = client.id
     with app.app_context():
-        return db.session.get(Client, client_id)
+        return db.session.get(Client, client_id, options=[selectinload(Client.managers)])
 
 
 def make_project(app, client: Client, code: str = "ACME-1", *, name: str | None = None,
@@ -36,7 +37,9 @@ def make_project(app, client: Client, code: str = "ACME-1", *, name: str | None 
         db.session.flush()
         project_id = project.id
     with app.app_context():
-        return db.session.get(Project, project_id)
+        # Loaded eagerly, because the object is used after its session has ended.
+        return db.session.get(Project, project_id, options=[
+            selectinload(Project.tasks), selectinload(Project.members), joinedload(Project.client)])
 
 
 @contextmanager
