@@ -1,8 +1,6 @@
 """The expense form in headless Chromium: the mileage toggle under the strict CSP, and a real file upload."""
 import pytest
 
-from app import db
-
 from tests.browser import chromium_page, live_server
 from tests.conftest import TEST_PASSWORD
 from tests.expense_builders import png_bytes
@@ -21,9 +19,6 @@ def _sign_in(page, base):
 def test_browser_mileage_expense_with_receipt(app, make_user, tmp_path):
     worker = make_user("wanda", "Worker", locale="de")
     make_project(app, make_client(app), "ALPHA", members=[worker])
-    # The builders leave this thread's session inside a write transaction, which on SQLite
-    # would block every write of the server thread.
-    db.session.remove()
     receipt = tmp_path / "Tankbeleg.png"
     receipt.write_bytes(png_bytes())
     console_errors = []
