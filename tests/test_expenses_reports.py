@@ -501,3 +501,52 @@ def test_concurrent_part_decisions_serialised(app, team):
     assert errors == []
     assert blocked
     assert load_report(app, report_id).status == ReportStatus.APPROVED
+
+
+def _approved_report(app, team) -> tuple[int, list[int]]:
+    report_id, alpha, beta = _submitted_report(app, team)
+    _decide(_client_for(app, "petra"), report_id, team["p1"].id, "approve")
+    _decide(_client_for(app, "max"), report_id, team["p2"].id, "approve")
+    assert load_report(app, report_id).status == ReportStatus.APPROVED
+    return report_id, alpha + beta
+
+
+def test_reopen_sends_approved_report_back(app, team):
+    report_id, expense_ids = _approved_report(app, team)
+    petra = _client_for(app, "petra")
+    response = _post(petra, f"/expenses/reports/{report_id}/reopen", {"reason": "Receipt of the taxi is missing"},
+                     page=f"/expenses/reports/{report_id}")
+    assert response.status_code == 302
+    report = load_report(app, report_id)
+    assert report.status == ReportStatus.REJECTED
+    assert report.comment == "Receipt of the taxi is missing"
+    assert _statuses(app, expense_ids) == [ExpenseStatus.REJECTED] * 3
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "expense_report.reopen"))
+    assert event.details["before"]["status"] == "approved"
+    assert event.details["after"]["status"] == "rejected"
+    assert set(event.details["before"]["expenses"].values()) == {"approved"}
+
+
+@pytest.mark.parametrize(("login", "reason", "status"), [
+    ("petra", "", 400),
+    ("alice", "no approver", 403),
+])
+def test_reopen_report_guards(app, team, login, reason, status):
+    report_id, expense_ids = _approved_report(app, team)
+    response = _post(_client_for(app, login), f"/expenses/reports/{report_id}/reopen", {"reason": reason},
+                     page="/expenses/")
+    assert response.status_code == status
+    assert load_report(app, report_id).status == ReportStatus.APPROVED
+    assert _statuses(app, expense_ids) == [ExpenseStatus.APPROVED] * 3
+
+
+def test_reopen_reimbursed_report_conflicts(app, team):
+    report_id, _ = _approved_report(app, team)
+    alice = _client_for(app, "alice")
+    _post(alice, f"/expenses/reports/{report_id}/reimburse",
+          {"reimbursed_on": date.today().isoformat(), "reference": "SEPA 1"})
+    response = _post(_client_for(app, "petra"), f"/expenses/reports/{report_id}/reopen", {"reason": "late change"},
+                     page=f"/expenses/reports/{report_id}")
+    assert response.status_code == 409
+    assert load_report(app, report_id).status == ReportStatus.REIMBURSED

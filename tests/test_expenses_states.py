@@ -23,6 +23,7 @@ EXPECTED_REPORT_MOVES = {
     (ReportStatus.REJECTED, ReportAction.DECIDE_PART): ReportStatus.REJECTED,
     (ReportStatus.REJECTED, ReportAction.RESUBMIT): ReportStatus.SUBMITTED,
     (ReportStatus.APPROVED, ReportAction.REIMBURSE): ReportStatus.REIMBURSED,
+    (ReportStatus.APPROVED, ReportAction.REOPEN): ReportStatus.REJECTED,
 }
 
 EXPECTED_EXPENSE_MOVES = {
@@ -34,6 +35,7 @@ EXPECTED_EXPENSE_MOVES = {
     (ExpenseStatus.REJECTED, ExpenseAction.EDIT): ExpenseStatus.REJECTED,
     (ExpenseStatus.REJECTED, ExpenseAction.RESUBMIT): ExpenseStatus.SUBMITTED,
     (ExpenseStatus.REJECTED, ExpenseAction.REMOVE_FROM_REPORT): ExpenseStatus.OPEN,
+    (ExpenseStatus.APPROVED, ExpenseAction.REOPEN): ExpenseStatus.REJECTED,
 }
 
 
@@ -75,5 +77,8 @@ def test_reimbursed_report_is_final():
 
 def test_approved_expense_is_locked():
     for action in ExpenseAction:
+        if action == ExpenseAction.REOPEN:
+            continue
         with pytest.raises(IllegalTransition):
             next_expense_status(ExpenseStatus.APPROVED, action)
+    assert next_expense_status(ExpenseStatus.APPROVED, ExpenseAction.REOPEN) == ExpenseStatus.REJECTED

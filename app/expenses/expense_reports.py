@@ -410,6 +410,44 @@ def reimburse_report(user: User, report_id: int, reimbursed_on: date | None, ref
     return report
 
 
+def reopen_report(user: User, report_id: int, reason: str) -> ExpenseReport:
+    """Send an approved, not yet reimbursed report back to its owner for changes.
+
+    Needs the reopen right and approval of at least one of the report's projects. The
+    expenses become rejected with the reason as comment, so the owner can edit and
+    resubmit them; expenses already on an invoice block the reopen.
+    """
+    report = get_report_for(user, report_id, for_update=True)
+    expenses = _lock_expenses(report)
+    managed = managed_ids_among(user, {e.project_id for e in expenses})
+    if not (user.can(Permission.TIME_REOPEN.value) and user.can(Permission.EXPENSES_APPROVE.value) and managed):
+        raise Forbidden()
+    new_status = next_report_status(report.status, ReportAction.REOPEN)
+    reason = clean_text(reason, field="reason", max_length=MAX_COMMENT_LENGTH, multiline=True)
+    if not reason:
+        raise UserError("reason: say why the approved report is reopened; it is kept in the audit trail",
+                        field="reason")
+    invoiced = [str(e.id) for e in expenses if e.invoice_id is not None]
+    if invoiced:
+        raise ConflictError(f"expenses {', '.join(invoiced)} are on an invoice and cannot be reopened; "
+                            "void the invoice first")
+    before = snapshot(report, REPORT_AUDIT_FIELDS) | {"expenses": {e.id: e.status.value for e in expenses}}
+    for expense in expenses:
+        expense.status = next_expense_status(expense.status, ExpenseAction.REOPEN)
+    for project_id in sorted({e.project_id for e in expenses}):
+        db.session.add(ApprovalDecision(expense_report_id=report.id, project_id=project_id, approver_id=user.id,
+                                        decision="reopen", comment=reason))
+    report.status = new_status
+    report.comment = reason
+    report.decided_by_id = user.id
+    report.decided_at = utcnow()
+    db.session.flush()
+    after = snapshot(report, REPORT_AUDIT_FIELDS) | {"expenses": {e.id: e.status.value for e in expenses}}
+    record("expense_report.reopen", report, before=before, after=after, details={"reason": reason})
+    log.info("expense report %s reopened by user %s", report.id, user.id)
+    return report
+
+
 def pending_parts_query(user: User) -> Select:
     """(report id, project id, expense count) rows waiting for ``user``'s decision, oldest submission first."""
     return (

@@ -213,6 +213,17 @@ def reimburse_report(report_id: int):
     return redirect(url_for("expenses.report_detail", report_id=report_id))
 
 
+@bp.route("/expenses/reports/<int:report_id>/reopen", methods=["POST"])
+@requires(Permission.EXPENSES_APPROVE, Permission.TIME_REOPEN)
+def reopen_report(report_id: int):
+    try:
+        reports.reopen_report(acting_user(), report_id, request.form.get("reason", ""))
+    except UserError as exc:
+        return _failed(report_id, exc)
+    flash("Report reopened; it went back to its owner for changes.", "success")
+    return redirect(url_for("expenses.report_detail", report_id=report_id))
+
+
 @bp.route("/expenses/approvals")
 @requires(Permission.EXPENSES_APPROVE)
 def approvals():

@@ -22,6 +22,7 @@ class ReportAction(str, enum.Enum):
     REJECT = "reject"
     RESUBMIT = "resubmit"
     REIMBURSE = "reimburse"
+    REOPEN = "reopen"
 
 
 class ExpenseAction(str, enum.Enum):
@@ -31,6 +32,7 @@ class ExpenseAction(str, enum.Enum):
     REJECT = "reject"
     RESUBMIT = "resubmit"
     REMOVE_FROM_REPORT = "remove from report"
+    REOPEN = "reopen"
 
 
 REPORT_TRANSITIONS: dict[tuple[ReportStatus, ReportAction], ReportStatus] = {
@@ -47,6 +49,8 @@ REPORT_TRANSITIONS: dict[tuple[ReportStatus, ReportAction], ReportStatus] = {
     (ReportStatus.REJECTED, ReportAction.DECIDE_PART): ReportStatus.REJECTED,
     (ReportStatus.REJECTED, ReportAction.RESUBMIT): ReportStatus.SUBMITTED,
     (ReportStatus.APPROVED, ReportAction.REIMBURSE): ReportStatus.REIMBURSED,
+    # An approver with the reopen right sends an approved, not yet reimbursed report back.
+    (ReportStatus.APPROVED, ReportAction.REOPEN): ReportStatus.REJECTED,
 }
 
 EXPENSE_TRANSITIONS: dict[tuple[ExpenseStatus, ExpenseAction], ExpenseStatus] = {
@@ -58,6 +62,7 @@ EXPENSE_TRANSITIONS: dict[tuple[ExpenseStatus, ExpenseAction], ExpenseStatus] = 
     (ExpenseStatus.REJECTED, ExpenseAction.EDIT): ExpenseStatus.REJECTED,
     (ExpenseStatus.REJECTED, ExpenseAction.RESUBMIT): ExpenseStatus.SUBMITTED,
     (ExpenseStatus.REJECTED, ExpenseAction.REMOVE_FROM_REPORT): ExpenseStatus.OPEN,
+    (ExpenseStatus.APPROVED, ExpenseAction.REOPEN): ExpenseStatus.REJECTED,
 }
 
 
