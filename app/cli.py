@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "app.commands.users",
     "app.commands.demo",
     "app.commands.imports",
+    "app.commands.uploads",
 )
 
 

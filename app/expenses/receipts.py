@@ -9,9 +9,8 @@ half a file.
 Files follow the database transaction: a file stored in a transaction that rolls back
 is deleted at the rollback, and a replaced or deleted receipt is removed only after the
 commit. If the process dies between commit and removal, the old file stays behind as
-an orphan, and ``remove_orphan_receipts`` deletes such files.
-
-NOTE: no scheduler or CLI command calls ``remove_orphan_receipts`` yet.
+an orphan, and ``remove_orphan_receipts`` (run by ``trackerbox uploads clean``) deletes
+such files.
 """
 from __future__ import annotations
 
