@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from flask import Flask, flash, g, redirect, render_template, request, url_for
@@ -21,6 +22,11 @@ log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Control characters other than tab and line breaks have no place in any text a person
+# types; NUL in particular makes PostgreSQL reject the statement.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Passwords are only hashed, never stored or shown, so any character is accepted there.
+UNCHECKED_FIELDS = {"password", "current_password", "new_password", "confirm_password"}
 
 
 class RequestIdFilter(logging.Filter):
@@ -102,6 +108,7 @@ def configure_request_hooks(app: Flask) -> None:
         g.write_token = db.write_intent.set(request.method not in READ_ONLY_METHODS)
         if request.endpoint == "static" or request.routing_exception is not None:
             return None
+        _reject_control_characters()
         check_request_permission(app.view_functions.get(request.endpoint))
         return _force_password_change()
 
@@ -134,6 +141,16 @@ def configure_request_hooks(app: Flask) -> None:
         token = g.pop("write_token", None)
         if token is not None:
             db.write_intent.reset(token)
+
+
+def _reject_control_characters() -> None:
+    """Answer 400 naming the field when a query or form value holds a control character."""
+    for source in (request.args, request.form):
+        for name, value in source.items(multi=True):
+            if name not in UNCHECKED_FIELDS and CONTROL_CHARACTERS.search(value):
+                log.warning("request rejected: field %s contains a control character", name[:40])
+                raise UserError(f"{name[:40]}: the value contains a control character (such as NUL); "
+                                "type or paste it again as plain text", field=name)
 
 
 def _force_password_change():

@@ -81,3 +81,12 @@ def test_post_routes_survive_odd_characters(app, admin_client):
             if response.status_code >= 500:
                 failures.append(f"POST {url} with {garbage[:20]!r} -> {response.status_code}")
     assert failures == []
+
+
+def test_control_characters_rejected_with_field_name(app, admin_client):
+    token = csrf_token(admin_client, "/clients/new")
+    response = admin_client.post("/clients/new", data={"csrf_token": token, "name": "Acme\x00Evil", "currency": "EUR"})
+    assert response.status_code == 400
+    assert "name: the value contains a control character" in response.get_data(as_text=True)
+    response = admin_client.get("/invoices/", query_string={"client": "1\x07"})
+    assert response.status_code == 400

@@ -241,8 +241,8 @@ def test_oversized_ids_and_odd_filters_not_server_errors(admin_client, app):
     for url in ("/clients/99999999999999999999", "/projects/99999999999999999999",
                 "/projects/99999999999999999999/tasks/1/edit", "/admin/users/99999999999999999999/edit"):
         assert admin_client.get(url).status_code == 404, url
-    assert admin_client.get("/clients/?name=%00acme").status_code == 200
-    assert admin_client.get("/admin/users/?q=%00").status_code == 200
+    assert admin_client.get("/clients/?name=%00acme").status_code == 400
+    assert admin_client.get("/admin/users/?q=%00").status_code == 400
     response = post(admin_client, "/clients/new", {**VALID_CLIENT, "name": "Acme\x00GmbH"})
     assert response.status_code == 400
-    assert "name: 'Acme\\x00GmbH' contains a control character" in text(response)
+    assert "name: the value contains a control character" in text(response)

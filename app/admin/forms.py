@@ -10,7 +10,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.money import SUPPORTED_LOCALES
-from app.projects.inputs import known_timezones
+from app.inputs import known_timezones
 
 
 

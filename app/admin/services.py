@@ -12,7 +12,7 @@ from app.audit.service import record, snapshot
 from app.auth import services as accounts
 from app.errors import ConflictError, UserError
 from app.models import SecurityProfile, User, user_profiles
-from app.projects import inputs
+from app import inputs
 from app.security.permissions import Permission
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app import company, db
 from app.errors import UserError
 from app.models import NumberSequence
-from app.projects import inputs
+from app import inputs
 
 MAX_NUMBER_LENGTH = 40
 _LITERAL = re.compile(r"[A-Za-z0-9 ._/#-]*")

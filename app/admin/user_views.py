@@ -16,7 +16,7 @@ from app.errors import UserError
 from app.models import User
 from app.pagination import paginate
 from app.projects.forms import amount_input, show_errors
-from app.projects.inputs import clean_search
+from app.inputs import clean_search
 from app.security.permissions import Permission, requires
 
 

@@ -11,7 +11,7 @@ from app import db
 from app.audit.service import record, snapshot
 from app.errors import ConflictError, UserError
 from app.models import Client, Invoice, Project, User
-from app.projects import inputs
+from app import inputs
 from app.projects.scoping import visible_clients_query, visible_projects_query
 from app.projects.unique import save_unique
 

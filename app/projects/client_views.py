@@ -11,7 +11,7 @@ from app.pagination import paginate
 from app.projects import client_services
 from app.projects.blueprint import bp
 from app.projects.forms import ClientForm, ClientManagerForm, show_errors
-from app.projects.inputs import clean_search
+from app.inputs import clean_search
 from app.projects.scoping import get_client_for
 from app.security.permissions import Permission, has, requires
 

@@ -13,7 +13,7 @@ from app import db
 from app.durations import format_duration
 from app.errors import UserError
 from app.money import to_major
-from app.projects.inputs import InvalidFields
+from app.inputs import InvalidFields
 
 
 class ClientForm(FlaskForm):

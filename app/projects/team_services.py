@@ -16,7 +16,7 @@ from app import db
 from app.audit.service import record, snapshot
 from app.errors import ConflictError
 from app.models import Project, ProjectMember, Task, User
-from app.projects import inputs
+from app import inputs
 from app.projects.unique import save_unique
 from app.security.permissions import Permission
 

@@ -19,13 +19,6 @@ MAX_ID = 2**31 - 1
 _ROW_KEY = re.compile(r"(?P<project>\d{1,10}):(?P<task>\d{1,10})?")
 
 
-def parse_id(text: str | None, *, field: str) -> int:
-    raw = (text or "").strip()
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
-        raise UserError(f"{field}: {text!r} is not a valid id", field=field)
-    return int(raw)
-
-
 @dataclass(frozen=True, order=True)
 class RowKey:
     """A project and optional task, written ``12:`` or ``12:7`` in forms and links."""

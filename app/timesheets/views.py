@@ -15,6 +15,7 @@ from app.pagination import paginate
 from app.security.permissions import Permission, requires
 from app.timesheets import approval, grid, inputs, periods, services, weeks
 from app.timesheets.forms import DecisionForm, EntryForm, PeriodForm, ReopenForm, TimerForm, WeekActionForm
+from app.inputs import parse_id
 from app.timesheets.inputs import RowKey
 from app.timesheets.states import EntryAction, entry_allows
 
@@ -285,7 +286,7 @@ def _decide(timesheet_id: int, project_id: int, decide, verb: str):
     try:
         if not form.validate_on_submit():
             raise UserError("comment: keep the comment under 2000 characters", field="comment")
-        entry_ids = {inputs.parse_id(value, field="entry_ids") for value in request.form.getlist("entry_ids")}
+        entry_ids = {parse_id(value, field="entry_ids") for value in request.form.getlist("entry_ids")}
         decide(current_user, part, form.comment.data or "", entry_ids or None)
     except UserError as exc:
         db.session.rollback()
@@ -303,7 +304,7 @@ def reopen(timesheet_id: int, project_id: int):
     try:
         if not form.validate_on_submit():
             raise UserError("reason: keep the reason under 2000 characters", field="reason")
-        entry_ids = {inputs.parse_id(value, field="entry_ids") for value in request.form.getlist("entry_ids")}
+        entry_ids = {parse_id(value, field="entry_ids") for value in request.form.getlist("entry_ids")}
         approval.reopen_part(current_user, part, form.reason.data or "", entry_ids or None)
     except UserError as exc:
         db.session.rollback()

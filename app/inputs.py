@@ -1,4 +1,4 @@
-"""Parsing of typed form values for clients, projects, users and settings.
+"""Parsing of typed form values shared by the domains (ids, text, money, choices).
 
 Each parser takes the raw text of one field and returns the clean value or raises
 UserError with a message that names the field, repeats the value and states what

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from app import db
 from app.errors import UserError
 from app.models import Client
-from app.projects import inputs
+from app import inputs
 from app.projects.unique import save_unique
 from tests.conftest import acting_as
 from tests.factories import make_client
