@@ -39,7 +39,6 @@ def test_login_unknown_user_gives_same_message(client, app):
 
 def test_one_time_password_forces_change(client, app):
     from app.auth.services import create_user
-    from tests.conftest import acting_as
 
     with app.app_context(), db.transaction():
         _, one_time = create_user("newbie", "New Person", profiles=["Worker"])

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app import db
 from app.cli import cli
-from app.models import AuditEvent, Client, ImportBatch, Project, ProjectMember, TimeEntry, User
+from app.models import AuditEvent, ImportBatch, Project, ProjectMember, TimeEntry, User
 from tests.factories import make_client, make_project
 
 TOGGL = "imports/toggl/detailed_2021_student_project.csv"

@@ -284,7 +284,7 @@ def test_locked_status_blocks_edit_and_delete(app, team, status):
 
 
 def test_visible_entries_scoped_by_role(app, team, make_user):
-    viewer = make_user("alice", "Account Manager")
+    make_user("alice", "Account Manager")
     outsider_project = make_project(app, make_client(app, "Else Ltd"), "ELSE-1", members=[team.other])
     own = log_time(app, team.worker, team.project, work_date=date(2026, 3, 24), duration_seconds=60)
     colleague = log_time(app, team.other, team.project, work_date=date(2026, 3, 24), duration_seconds=60)

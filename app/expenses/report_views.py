@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from app import db
 from app.errors import UserError
 from app.expenses import expense_reports as reports
+from app.expenses import report_queries as queries
 from app.expenses.forms import (
     AddExpensesForm,
     DecisionForm,
@@ -34,17 +35,17 @@ def _expense_choices(expenses) -> list[SelectChoice]:
 def report_list():
     user = acting_user()
     filter_form = ReportFilterForm(request.args)
-    filters = reports.ReportFilters()
+    filters = queries.ReportFilters()
     status = 200
     if request.args and not filter_form.validate():
         status = 400
     elif filter_form.status.data or filter_form.mine.data:
-        filters = reports.ReportFilters(
+        filters = queries.ReportFilters(
             status=ReportStatus(filter_form.status.data) if filter_form.status.data else None,
             mine_only=filter_form.mine.data,
         )
-    page = paginate(reports.filtered_reports_query(user, filters))
-    summaries = reports.report_summaries([r.id for r in page.items])
+    page = paginate(queries.filtered_reports_query(user, filters))
+    summaries = queries.report_summaries([r.id for r in page.items])
     return render_template("expenses/reports.html", page=page, summaries=summaries, filter_form=filter_form), status
 
 
@@ -53,7 +54,7 @@ def report_list():
 def new_report():
     user = acting_user()
     form = ReportForm()
-    open_expenses = reports.open_unreported_expenses(user)
+    open_expenses = queries.open_unreported_expenses(user)
     form.expense_ids.choices = _expense_choices(open_expenses)
     if request.method == "GET" and not form.expense_ids.data:
         form.expense_ids.data = [e.id for e in open_expenses]
@@ -79,22 +80,22 @@ def _render_report(report_id: int, *, status: int = 200, rename_form=None, add_f
                    reimburse_form=None):
     """Render a report page. The form arguments carry a failed submission with its errors."""
     user = acting_user()
-    report = reports.get_report_for(user, report_id)
-    expenses = reports.report_expenses_for(user, report)
-    parts = reports.split_into_parts(expenses)
+    report = queries.get_report_for(user, report_id)
+    expenses = queries.report_expenses_for(user, report)
+    parts = queries.split_into_parts(expenses)
     is_owner = report.user_id == user.id
-    addable = reports.open_unreported_expenses(user) if is_owner else []
+    addable = queries.open_unreported_expenses(user) if is_owner else []
     add_form = add_form or AddExpensesForm(formdata=None)
     add_form.expense_ids.choices = _expense_choices(addable)
-    managed = reports.managed_ids_among(user, {part.project.id for part in parts})
+    managed = queries.managed_ids_among(user, {part.project.id for part in parts})
     decision_forms = decision_forms or {}
     for part in parts:
         decision_forms.setdefault(part.project.id, DecisionForm(formdata=None, prefix=f"part{part.project.id}"))
     reimburse_form = reimburse_form or ReimburseForm(formdata=None, reimbursed_on=today_for(user))
     return render_template(
         "expenses/report_detail.html", report=report, parts=parts, is_owner=is_owner,
-        hidden_count=reports.count_report_expenses(report) - len(expenses),
-        summary=reports.report_summaries([report.id])[report.id], decisions=reports.report_decisions(report),
+        hidden_count=queries.count_report_expenses(report) - len(expenses),
+        summary=queries.report_summaries([report.id])[report.id], decisions=queries.report_decisions(report),
         managed=managed, addable=addable, add_form=add_form, decision_forms=decision_forms,
         rename_form=rename_form or RenameReportForm(formdata=None, title=report.title),
         reimburse_form=reimburse_form, ReportStatus=ReportStatus,
@@ -129,7 +130,7 @@ def rename_report(report_id: int):
 @requires(Permission.EXPENSES_OWN)
 def add_to_report(report_id: int):
     form = AddExpensesForm()
-    form.expense_ids.choices = _expense_choices(reports.open_unreported_expenses(acting_user()))
+    form.expense_ids.choices = _expense_choices(queries.open_unreported_expenses(acting_user()))
     if not form.validate_on_submit():
         return _render_report(report_id, status=400, add_form=form)
     try:
@@ -228,6 +229,6 @@ def reopen_report(report_id: int):
 @requires(Permission.EXPENSES_APPROVE)
 def approvals():
     """Report parts of the signed-in manager's projects that wait for a decision."""
-    page = paginate(reports.pending_parts_query(acting_user()), scalars=False)
-    parts = reports.load_pending_parts(page.items)
+    page = paginate(queries.pending_parts_query(acting_user()), scalars=False)
+    parts = queries.load_pending_parts(page.items)
     return render_template("expenses/approvals.html", page=page, parts=parts)
