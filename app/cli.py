@@ -46,7 +46,9 @@ for _name in COMMAND_MODULES:
 def main() -> None:
     """Console entry point: run the command and turn known errors into a one-line reason."""
     try:
-        cli.main(standalone_mode=False)
+        # Outside standalone mode click returns the code of a click.exceptions.Exit
+        # instead of exiting, so it has to be passed on here.
+        code = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
@@ -58,3 +60,5 @@ def main() -> None:
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    if isinstance(code, int) and code:
+        sys.exit(code)
