@@ -1,6 +1,6 @@
 """Issuing with gapless numbers (also under concurrent issuing), and voiding with credit notes."""
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -265,3 +265,12 @@ def test_issue_date_form_rejects_bad_text(app, client, make_user):
 def load_user(app, user):
     with app.app_context():
         return db.session.get(User, user.id)
+
+
+def test_issue_date_before_period_end_rejected(app, make_user):
+    world = make_world(app, make_user)
+    [invoice_id] = _drafts(app, world, 1)
+    with acting_as(app, world.biller) as session:
+        with pytest.raises(UserError, match="before the end of the billed period"):
+            issue_invoice(session.get(User, world.biller.id), invoice_id, issue_date=date(2026, 2, 28))
+    assert load_invoice(app, invoice_id).status.value == "draft"

@@ -203,6 +203,7 @@ def test_payment_on_draft_or_paid_invoice_is_illegal(app, make_user):
     ("en", "EUR", {"method": "bitcoin"}, "method", "'bitcoin' is not a payment method"),
     ("en", "EUR", {"method": "client_credit"}, "method", "'client_credit' is not a payment method"),
     ("en", "EUR", {"payment_date": "future"}, "payment_date", "is in the future"),
+    ("en", "EUR", {"payment_date": "before issue"}, "payment_date", "is before invoice"),
     ("en", "EUR", {"reference": "4111 1111 1111 1111"}, "reference", "looks like a card number"),
     ("en", "EUR", {"notes": "card 5500-0000-0000-0004 ok"}, "notes", "looks like a card number"),
     ("en", "EUR", {"reference": "x" * 201}, "reference", "201 characters is too long"),
@@ -213,8 +214,11 @@ def test_payment_bad_input_saves_nothing(app, make_user, locale, currency, field
         db.session.get(User, world.biller.id).locale = locale
     invoice_id = _issued(app, world)
     arguments = {"amount": "10", "method": "bank_transfer", "reference": "", "notes": ""} | fields
-    if arguments.pop("payment_date", None) == "future":
+    wanted_date = arguments.pop("payment_date", None)
+    if wanted_date == "future":
         arguments["payment_date"] = date.today() + timedelta(days=3)
+    elif wanted_date == "before issue":
+        arguments["payment_date"] = date(1999, 12, 31)
     with pytest.raises(UserError) as caught:
         _pay(app, SimpleNamespace(id=world.biller.id), invoice_id, **arguments)
     assert caught.value.field == field

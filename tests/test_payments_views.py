@@ -20,7 +20,7 @@ def _issued(app, world, seconds: int = 36000, day: int = 10) -> int:
 
 def _record(client, invoice_id, **fields):
     token = csrf_token(client, f"/invoices/{invoice_id}/payments/new")
-    data = {"csrf_token": token, "payment_date": "2026-03-20", "amount": "100.00", "method": "bank_transfer",
+    data = {"csrf_token": token, "payment_date": date.today().isoformat(), "amount": "100.00", "method": "bank_transfer",
             "reference": "", "notes": ""} | fields
     return client.post(f"/invoices/{invoice_id}/payments/new", data=data)
 

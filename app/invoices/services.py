@@ -157,8 +157,9 @@ def _check_work_still_approved(invoice: Invoice) -> None:
 def issue_invoice(user: User, invoice_id: int, *, issue_date: date | None = None) -> Invoice:
     """Give a draft the next number, its issue and due dates, and lock it against edits.
 
-    ``issue_date`` back-dates the invoice (for example to the end of last month); it may
-    not lie in the future, nor before the newest issued invoice, so numbers stay in date order.
+    ``issue_date`` back-dates the invoice, for example to the end of last month. It may not
+    lie in the future, before the end of the billed period, more than a year back, or before
+    the newest issued invoice, so that numbers stay in date order.
     """
     invoice = get_invoice_for(user, invoice_id, for_update=True)
     states.check(invoice, InvoiceAction.ISSUE)
@@ -169,7 +170,7 @@ def issue_invoice(user: User, invoice_id: int, *, issue_date: date | None = None
     store_totals(invoice)
     if invoice.total_minor < 0:
         raise UserError("the invoice total is negative; an invoice must not be negative, use a credit note instead")
-    today = _check_issue_date(issue_date, local_today(user))
+    today = _check_issue_date(issue_date, local_today(user), invoice.period_end)
     invoice.issue_date = today
     invoice.due_date = today + timedelta(days=invoice.client.payment_terms_days)
     invoice.number = numbering.assign_number(InvoiceKind.INVOICE, today)
@@ -180,12 +181,21 @@ def issue_invoice(user: User, invoice_id: int, *, issue_date: date | None = None
     return invoice
 
 
-def _check_issue_date(issue_date: date | None, today: date) -> date:
+MAX_BACKDATE_DAYS = 366
+
+
+def _check_issue_date(issue_date: date | None, today: date, period_end: date | None) -> date:
     if issue_date is None:
         return today
     if issue_date > today:
         raise UserError(f"issue_date: {issue_date.isoformat()} is in the future; use today or an earlier date",
                         field="issue_date")
+    if period_end is not None and issue_date < period_end:
+        raise UserError(f"issue_date: {issue_date.isoformat()} is before the end of the billed period "
+                        f"({period_end.isoformat()}); use {period_end.isoformat()} or later", field="issue_date")
+    if issue_date < today - timedelta(days=MAX_BACKDATE_DAYS):
+        raise UserError(f"issue_date: {issue_date.isoformat()} is more than a year ago; an invoice can be back-dated "
+                        "by a year at most", field="issue_date")
     newest = db.session.scalar(
         select(func.max(Invoice.issue_date)).where(Invoice.kind == InvoiceKind.INVOICE, Invoice.issue_date.is_not(None))
     )

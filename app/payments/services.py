@@ -86,9 +86,15 @@ def _clean_text(text: str, field: str, limit: int) -> str:
     return cleaned
 
 
-def _check_payment_date(payment_date: date | None, user: User) -> date:
+def _check_payment_date(payment_date: date | None, user: User, invoice: Invoice) -> date:
     if payment_date is None:
         raise UserError("payment_date: a payment date is required", field="payment_date")
+    if invoice.issue_date is not None and payment_date < invoice.issue_date:
+        raise UserError(
+            f"payment_date: {payment_date.isoformat()} is before invoice {invoice.number} was issued on "
+            f"{invoice.issue_date.isoformat()}; enter the date the money arrived",
+            field="payment_date",
+        )
     today = local_today(user)
     if payment_date > today:
         raise UserError(
@@ -166,7 +172,7 @@ def record_payment(user: User, invoice_id: int, *, payment_date: date | None, am
     _check_payable(invoice)
     amount_minor = _parse_positive_amount(amount, invoice.currency, user.locale)
     parsed_method = _parse_method(method)
-    payment_date = _check_payment_date(payment_date, user)
+    payment_date = _check_payment_date(payment_date, user, invoice)
     cleaned_reference = _clean_text(reference, "reference", MAX_REFERENCE_LENGTH)
     cleaned_notes = _clean_text(notes, "notes", MAX_NOTES_LENGTH)
     before = snapshot(invoice, INVOICE_FIELDS)
