@@ -46,6 +46,9 @@ class RequestIdFilter(logging.Filter):
 def configure_logging(app: Flask, settings: Settings) -> None:
     root = logging.getLogger("app")
     root.setLevel(settings.log_level)
+    # The handler below writes every record once; passing them on to the root logger,
+    # which waitress and others configure too, would print them twice.
+    root.propagate = False
     if not any(getattr(h, "trackerbox", False) for h in root.handlers):
         handler = logging.StreamHandler()
         handler.trackerbox = True  # type: ignore[attr-defined]

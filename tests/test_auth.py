@@ -81,3 +81,35 @@ def test_logout_requires_post_and_ends_session(client, make_user, app):
     client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert client.get("/").status_code == 302
     assert len(_events(app, "auth.logout")) == 1
+
+
+def test_preferences_change_own_zone_and_locale(client, make_user, app):
+    make_user("wanda", timezone="UTC")
+    sign_in(client, "wanda")
+    token = csrf_token(client, "/account/preferences")
+    response = client.post("/account/preferences", data={"csrf_token": token, "timezone": "Europe/Vienna",
+                                                          "locale": "de"})
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.login == "wanda"))
+        assert (user.timezone, user.locale) == ("Europe/Vienna", "de")
+    assert _events(app, "user.preferences")[0].details["before"] == {"timezone": "UTC", "locale": "en"}
+
+
+def test_preferences_reject_unknown_zone(client, make_user, app):
+    make_user("wanda", timezone="UTC")
+    sign_in(client, "wanda")
+    token = csrf_token(client, "/account/preferences")
+    response = client.post("/account/preferences", data={"csrf_token": token, "timezone": "Mars/Olympus",
+                                                          "locale": "en"})
+    assert response.status_code == 400
+    assert "&#39;Mars/Olympus&#39; is not a known IANA time zone" in response.get_data(as_text=True)
+
+
+def test_one_time_password_avoids_lookalikes():
+    from app.security.passwords import generate_one_time_password
+
+    for _ in range(50):
+        password = generate_one_time_password()
+        assert len(password) == 23
+        assert not set(password) & set("0O1lI5S")

@@ -34,7 +34,7 @@ def test_dashboard_manager_sees_waiting_approvals(app, client, make_user):
     _entries(app, worker, project, 4, EntryStatus.SUBMITTED)
     sign_in(client, "pete")
     page = client.get("/").get_data(as_text=True)
-    assert '<span class="stat">4</span> time entries from 1 people' in page
+    assert '<span class="stat">4</span> time entries from 1 person' in page
     assert "200 %" in page
 
 

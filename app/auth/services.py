@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app import db
 from app.audit.service import record, snapshot
 from app.errors import UserError
+from app.inputs import parse_email
 from app.models import SecurityProfile, User, utcnow
 from app.money import check_currency
 from app.security import passwords
@@ -82,7 +83,7 @@ def create_user(login: str, name: str, *, profiles: list[str], email: str = "", 
         raise UserError(f"login {login!r} is already taken; choose another", field="login")
     one_time = passwords.generate_one_time_password()
     user = User(
-        login=login, name=name.strip(), email=(email or "").strip(), timezone=check_timezone(timezone),
+        login=login, name=name.strip(), email=parse_email(email, field="email"), timezone=check_timezone(timezone),
         locale=locale, currency=check_currency(currency), default_rate_minor=default_rate_minor,
         cost_rate_minor=cost_rate_minor, must_change_password=True,
         password_hash=passwords.hash_password(one_time, _password_key(), _rounds()),
@@ -115,6 +116,18 @@ def authenticate(login: str, password: str) -> User | None:
     user.last_login_at = utcnow()
     record("auth.login", user, actor=user)
     return user
+
+
+def update_preferences(user: User, timezone: str, locale: str) -> None:
+    """Change a person's own time zone and number format, audited with before and after."""
+    from app.inputs import parse_locale, parse_timezone
+
+    timezone, locale = parse_timezone(timezone), parse_locale(locale)
+    before = snapshot(user, ("timezone", "locale"))
+    user.timezone, user.locale = timezone, locale
+    after = snapshot(user, ("timezone", "locale"))
+    if after != before:
+        record("user.preferences", user, actor=user, before=before, after=after)
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 
 from app.audit.service import record
 from app.auth import services
-from app.auth.forms import ChangePasswordForm, LoginForm
+from app.auth.forms import ChangePasswordForm, LoginForm, PreferencesForm
 from app.errors import UserError
 from app.security.permissions import public, signed_in
 
@@ -50,6 +50,22 @@ def logout():
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/preferences", methods=["GET", "POST"])
+@signed_in
+def preferences():
+    form = PreferencesForm(obj=current_user)
+    form.set_choices()
+    if form.validate_on_submit():
+        try:
+            services.update_preferences(current_user, form.timezone.data, form.locale.data)
+        except UserError as exc:
+            getattr(form, exc.field or "timezone").errors.append(exc.message)
+            return render_template("auth/preferences.html", form=form), 400
+        flash("Your preferences were saved.", "success")
+        return redirect(url_for("auth.preferences"))
+    return render_template("auth/preferences.html", form=form)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

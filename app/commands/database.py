@@ -23,7 +23,11 @@ def upgrade(revision: str) -> None:
     engine = get_app().extensions["trackerbox_engine"]
     before = migrate.current_revision(engine)
     migrate.upgrade(engine, revision)
-    click.echo(f"Schema upgraded from {before or 'empty'} to {migrate.current_revision(engine)}.")
+    after = migrate.current_revision(engine)
+    if after == before:
+        click.echo(f"Schema is already at revision {after}; nothing to do.")
+    else:
+        click.echo(f"Schema upgraded from {before or 'empty'} to {after}.")
 
 
 @db_group.command("current")

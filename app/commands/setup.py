@@ -16,9 +16,11 @@ def register(cli: click.Group) -> None:
 @click.command()
 @click.option("--admin-login", default="admin", show_default=True, help="Login of the first administrator.")
 @click.option("--admin-name", default="Administrator", show_default=True, help="Display name of the first administrator.")
-@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone of the first administrator.")
-def setup(admin_login: str, admin_name: str, timezone: str) -> None:
+@click.option("--timezone", default=None,
+              help="IANA time zone of the first administrator, e.g. Europe/Berlin. Default: the server's zone.")
+def setup(admin_login: str, admin_name: str, timezone: str | None) -> None:
     """Create keys, the database schema and the first administrator; safe to run again."""
+    timezone = timezone or _server_timezone()
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     settings.upload_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -40,3 +42,14 @@ def setup(admin_login: str, admin_name: str, timezone: str) -> None:
     click.echo("")
     click.echo(f"First administrator: login {user.login!r}, one-time password: {one_time}")
     click.echo("Sign in with it once; you will be asked to choose your own password. It is not shown again.")
+    click.echo(f"The administrator's time zone is {timezone}; change it under Preferences after signing in if it is wrong.")
+
+
+def _server_timezone() -> str:
+    """The IANA name of the server's time zone, or UTC when the system does not tell."""
+    from tzlocal import get_localzone_name
+
+    try:
+        return get_localzone_name() or "UTC"
+    except (LookupError, ValueError, OSError):  # an unreadable or unknown /etc/localtime
+        return "UTC"

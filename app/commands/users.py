@@ -50,6 +50,9 @@ def reset_password(login: str) -> None:
     user = _find(login)
     one_time = services.reset_password(user)
     click.echo(f"New one-time password for {user.login!r}: {one_time}")
+    if not user.active:
+        click.echo(f"Note: the account {user.login!r} is disabled; an administrator must enable it before "
+                   "this password works.")
 
 
 def _find(login: str) -> User:

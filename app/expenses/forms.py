@@ -52,7 +52,7 @@ class ExpenseForm(FlaskForm):
     category_id = SelectField("Category", coerce=optional_int,
                               invalid_choice_message="Choose one of the listed categories.")
     amount = StringField("Amount", validators=[Length(max=40)],
-                         description="The total on the receipt, tax included, in your number format (12,50 or 12.50).")
+                         description="The total on the receipt, tax included, in your number format (12,50 with a decimal comma, 12.50 with a decimal point).")
     distance = StringField("Distance", validators=[Length(max=40)],
                            description="Only for unit-priced categories such as mileage: the amount is distance "
                                        "times the category's rate, in the category's currency.")

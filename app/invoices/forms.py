@@ -32,7 +32,7 @@ def _tax_choices(tax_rates) -> list[SelectChoice]:
 
 
 class TaxRateForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)], description="For example VAT 19 %")
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)], description="For example Standard VAT; the rate is printed next to the name")
     rate = StringField("Rate in percent", validators=[DataRequired(), Length(max=20)],
                        description="A number from 0 to 100 with at most two decimals, such as 19 or 7,7")
     active = BooleanField("Active (offered on new invoice lines)", default=True)

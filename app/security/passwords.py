@@ -13,7 +13,11 @@ import secrets
 
 import bcrypt
 
-ONE_TIME_PASSWORD_WORDS = 4
+ONE_TIME_PASSWORD_GROUPS = 4
+ONE_TIME_PASSWORD_GROUP_LENGTH = 5
+# Letters and digits that cannot be mistaken for one another when read aloud or copied
+# from paper: no 0/O, 1/l/I or 5/S. 29 symbols, so 20 of them give about 97 bits.
+ONE_TIME_PASSWORD_ALPHABET = "abcdefghjkmnpqrtuvwxyz2346789"
 
 
 def _prehash(password: str, key: bytes) -> bytes:
@@ -47,5 +51,9 @@ def dummy_hash(key: bytes, rounds: int) -> str:
 
 
 def generate_one_time_password() -> str:
-    """A random password to hand over once; long enough for any policy (about 100 bits)."""
-    return "-".join(secrets.token_urlsafe(6) for _ in range(ONE_TIME_PASSWORD_WORDS))
+    """Make a random password to hand over once, such as ``k7rmx-9qtbe-hw3pa-2nfcz`` (about 97 bits)."""
+    groups = (
+        "".join(secrets.choice(ONE_TIME_PASSWORD_ALPHABET) for _ in range(ONE_TIME_PASSWORD_GROUP_LENGTH))
+        for _ in range(ONE_TIME_PASSWORD_GROUPS)
+    )
+    return "-".join(groups)
