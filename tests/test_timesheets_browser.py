@@ -60,3 +60,25 @@ def test_browser_timer_shows_elapsed_time(app, make_user):
         page.click("text=Start timer")
         clock = page.locator("[data-timer-start]")
         expect(clock).to_have_text(re.compile(r"^0:00:0[1-9]$"), timeout=5000)
+
+
+def test_browser_unsaved_cells_warn_before_leaving(app, make_user):
+    worker = make_user("wanda", "Worker")
+    project = make_project(app, make_client(app), "ACME-1", members=[worker], tasks=("Development",))
+    db.session.remove()
+    with live_server(app) as base, chromium_page() as page:
+        _sign_in(page, base)
+        page.goto(f"{base}/time/?week=2026-W13&row={project.id}:")
+        dialogs = []
+
+        def dismiss(dialog):
+            dialogs.append(dialog.type)
+            dialog.dismiss()
+
+        page.on("dialog", dismiss)
+        page.fill('input.cell[data-row="0"][data-col="0"]', "2:00")
+        page.click("text=Week 2026-W14")
+        assert dialogs == ["beforeunload"]
+        assert "2026-W13" in page.url
+        page.click("text=Save week")
+        assert "entries added" in page.content() or "entry added" in page.content()

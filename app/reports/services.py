@@ -112,7 +112,7 @@ def build_report(user: User, start: date, end: date, grouping: str) -> TimeRepor
         client = clients[project.client_id]
         key, label = {
             "project": ((project.id,), f"{project.code} {project.name}"),
-            "person": ((person.id, client.currency), person.name),
+            "person": ((person.id, client.currency), f"{person.name} ({client.currency})"),
             "client": ((client.id,), client.name),
         }[grouping]
         row = grouped.setdefault(key, ReportRow(label=label, currency=client.currency))

@@ -76,7 +76,23 @@
   document.addEventListener("DOMContentLoaded", function () {
     var table = document.querySelector("table.week-grid");
     if (!table) { return; }
-    table.addEventListener("input", function () { recompute(table); });
+    var dirty = false;
+    table.addEventListener("input", function () {
+      recompute(table);
+      dirty = true;
+    });
     table.addEventListener("keydown", moveSideways);
+    // Typed but unsaved cells would be lost by "Add row", the week links or closing the
+    // tab, so the browser asks first; saving the grid itself clears the warning.
+    var gridForm = table.closest("form");
+    if (gridForm) {
+      gridForm.addEventListener("submit", function () { dirty = false; });
+    }
+    window.addEventListener("beforeunload", function (event) {
+      if (dirty) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
   });
 }());
