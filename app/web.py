@@ -76,7 +76,7 @@ class DatabaseIdConverter(IntegerConverter):
     """The ``int`` URL converter, bounded to what an integer column holds.
 
     Without the bound, an id such as 99999999999 in a URL reaches PostgreSQL and fails
-    there with "integer out of range". With it, the URL does not match, so the answer is 404.
+    there with "integer out of range". With it, the URL does not match, so the response is 404.
     """
 
     def __init__(self, url_map, fixed_digits=0, min=1, max=2**31 - 1, signed=False):
@@ -147,7 +147,7 @@ def configure_request_hooks(app: Flask) -> None:
 
 
 def _reject_control_characters() -> None:
-    """Answer 400 naming the field when a query or form value holds a control character."""
+    """Reject with 400, naming the field, a query or form value that contains a control character."""
     for source in (request.args, request.form):
         for name, value in source.items(multi=True):
             if name not in UNCHECKED_FIELDS and CONTROL_CHARACTERS.search(value):

@@ -45,7 +45,7 @@ def _plain(value: Any) -> Any:
 
 
 def snapshot(obj: Any, fields: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    """The named attributes of ``obj`` as plain JSON values, for before/after details."""
+    """Copy the named attributes of ``obj`` as plain JSON values, for before/after details."""
     return {name: _plain(getattr(obj, name)) for name in fields}
 
 
@@ -64,7 +64,7 @@ def _actor(actor: User | None) -> User | None:
 
 
 def canonical(event: AuditEvent) -> bytes:
-    """The bytes covered by the chain hash: every field except the id and the hash itself.
+    """Serialise the fields the chain hash covers: all but the id and the hash itself.
 
     The id is left out because it is assigned on insert; the previous hash fixes the order.
     """

@@ -75,14 +75,14 @@ def add_expenses_to_report(user: User, report_id: int, expense_ids: list[int]) -
 
 
 def _attach_expenses(user: User, report: ExpenseReport, expense_ids: list[int]) -> None:
-    wanted = sorted(set(expense_ids))
+    requested_ids = sorted(set(expense_ids))
     before = [e.id for e in lock_report_expenses(report)]
     expenses = list(db.session.scalars(
-        select(Expense).where(Expense.id.in_(wanted), Expense.user_id == user.id,
+        select(Expense).where(Expense.id.in_(requested_ids), Expense.user_id == user.id,
                               Expense.status == ExpenseStatus.OPEN, Expense.report_id.is_(None))
         .with_for_update().execution_options(populate_existing=True)
     ))
-    missing = sorted(set(wanted) - {e.id for e in expenses})
+    missing = sorted(set(requested_ids) - {e.id for e in expenses})
     if missing:
         raise UserError(
             f"expense_ids: expense(s) {', '.join(map(str, missing))} are not your open expenses outside a report; "
@@ -94,7 +94,7 @@ def _attach_expenses(user: User, report: ExpenseReport, expense_ids: list[int]) 
     db.session.flush()
     db.session.expire(report, ["expenses"])
     record("expense_report.add_expenses", report, before={"expense_ids": before},
-           after={"expense_ids": sorted(before + wanted)})
+           after={"expense_ids": sorted(before + requested_ids)})
 
 
 def remove_expense_from_report(user: User, report_id: int, expense_id: int) -> ExpenseReport:

@@ -1,8 +1,8 @@
 """Password hashing: HMAC-SHA256 pre-hash, then bcrypt.
 
-bcrypt reads at most 72 bytes and the installed bcrypt raises on longer input, so the
-password is first reduced with HMAC-SHA256 under a key kept outside the database and
-base64-encoded (44 bytes); long passwords are never truncated.
+bcrypt reads at most 72 bytes and the installed bcrypt (5.0) raises on longer input.
+So the password is first reduced with HMAC-SHA256 under a key kept outside the database
+and base64-encoded to 44 bytes, and long passwords are never truncated.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def verify_password(password: str, stored_hash: str, key: bytes) -> bool:
 
 
 def hash_rounds(stored_hash: str) -> int:
-    """The cost factor of a stored bcrypt hash ("$2b$12$..." gives 12)."""
+    """Return the cost factor of a stored bcrypt hash ("$2b$12$..." gives 12)."""
     try:
         return int(stored_hash.split("$")[2])
     except (IndexError, ValueError):
