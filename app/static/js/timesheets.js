@@ -76,6 +76,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     var table = document.querySelector("table.week-grid");
     if (!table) { return; }
+    // After a rejected save the page shows the typed values, so the totals follow them at once.
+    recompute(table);
     var dirty = false;
     table.addEventListener("input", function () {
       recompute(table);
