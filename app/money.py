@@ -59,8 +59,8 @@ def parse_decimal_input(text: str, locale: str, *, field: str, what: str = "numb
     """Parse a number typed in the user's locale (``1.234,50`` in German, ``1,234.50`` in English).
 
     Input that the other common convention would read differently is rejected rather
-    than guessed: ``1.234`` for a German user or ``1,234`` for an English user may mean
-    one thousand or one point two, so the user is asked to write it unambiguously.
+    than guessed. For example ``1.234`` for a German user or ``1,234`` for an English user
+    may mean one thousand or one point two, so the message asks for an unambiguous form.
     """
     raw = (text or "").strip().replace("\u00a0", "").replace(" ", "")
     if not raw:

@@ -25,7 +25,7 @@ class Page:
 
 
 def page_number() -> int:
-    """The ``page`` query argument, falling back to 1 for anything that is not a positive number."""
+    """Return the ``page`` query argument, falling back to 1 for anything that is not a positive number."""
     raw = request.args.get("page", "1")
     return int(raw) if raw.isdigit() and int(raw) > 0 else 1
 

@@ -35,7 +35,7 @@ def iso_date(value: date | None) -> str:
 
 
 def page_url(page: int) -> str:
-    """The current URL with another ``page`` argument, keeping the filters."""
+    """Build the current URL with another ``page`` argument, keeping the filters."""
     args = request.args.to_dict()
     args["page"] = str(page)
     return url_for(request.endpoint, **(request.view_args or {}), **args)

@@ -1,4 +1,4 @@
-"""Every route, fed bad ids, bad query arguments and garbage forms, answers without a 500."""
+"""Every route, fed bad ids, bad query arguments and garbage forms, returns no 500."""
 from __future__ import annotations
 
 import re

@@ -214,10 +214,10 @@ def test_payment_bad_input_saves_nothing(app, make_user, locale, currency, field
         db.session.get(User, world.biller.id).locale = locale
     invoice_id = _issued(app, world)
     arguments = {"amount": "10", "method": "bank_transfer", "reference": "", "notes": ""} | fields
-    wanted_date = arguments.pop("payment_date", None)
-    if wanted_date == "future":
+    requested_date = arguments.pop("payment_date", None)
+    if requested_date == "future":
         arguments["payment_date"] = date.today() + timedelta(days=3)
-    elif wanted_date == "before issue":
+    elif requested_date == "before issue":
         arguments["payment_date"] = date(1999, 12, 31)
     with pytest.raises(UserError) as caught:
         _pay(app, SimpleNamespace(id=world.biller.id), invoice_id, **arguments)

@@ -17,7 +17,7 @@ bp = Blueprint("api", __name__)
 @bp.route("/healthz")
 @public
 def healthz():
-    """Report whether the database answers and its schema is current; 503 when not. Holds no secrets."""
+    """Report whether the database responds and its schema is current (503 when not), without secrets."""
     checks = {"database": "ok", "schema": "ok"}
     try:
         db.session.execute(text("SELECT 1"))

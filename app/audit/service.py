@@ -116,6 +116,7 @@ def record(
         payload["before"] = before
     if after is not None:
         payload["after"] = after
+
     if obj is not None:
         object_type = object_type or re.sub(r"(?<!^)(?=[A-Z])", "_", type(obj).__name__).lower()
         session.flush()
@@ -132,6 +133,7 @@ def record(
         outcome=outcome,
         **_request_fields(),
     )
+
     _lock_chain(session)
     previous = session.scalar(select(AuditEvent.chain_hash).order_by(AuditEvent.id.desc()).limit(1)) or ""
     event.chain_hash = chain_hash(current_app.extensions["trackerbox_keys"]["audit"], previous, event)

@@ -32,7 +32,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.login.data, form.password.data)
         if user is None:
-            # The failed attempt and its audit record are kept although the answer is 401.
+            # The failed attempt and its audit record are kept although the response is 401.
             g.commit_despite_error = True
             flash("Sign-in failed: the login or password is wrong, or the account is not active.", "error")
             return render_template("auth/login.html", form=form), 401

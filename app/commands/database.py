@@ -32,7 +32,7 @@ def upgrade(revision: str) -> None:
 
 @db_group.command("current")
 def current() -> None:
-    """Show the schema revision of the database and the newest one this version knows."""
+    """Show the schema revision of the database and the newest one this version contains."""
     engine = get_app().extensions["trackerbox_engine"]
     revision = migrate.current_revision(engine)
     head = migrate.head_revision()

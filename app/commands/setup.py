@@ -46,7 +46,7 @@ def setup(admin_login: str, admin_name: str, timezone: str | None) -> None:
 
 
 def _server_timezone() -> str:
-    """The IANA name of the server's time zone, or UTC when the system does not tell."""
+    """Return the IANA name of the server's time zone, or UTC when it cannot be read."""
     from tzlocal import get_localzone_name
 
     try:

@@ -20,7 +20,7 @@ def uploads_group() -> None:
               help="Only remove files older than this many seconds, so uploads in progress are kept.")
 @in_transaction(writes=False)
 def clean(min_age: int) -> None:
-    """Delete receipt files no expense refers to, and import uploads nobody confirmed within a day."""
+    """Delete receipt files no expense refers to, and import uploads left unconfirmed for a day."""
     from app.expenses.receipts import remove_orphan_receipts
     from app.imports.uploads import remove_stale_uploads
 

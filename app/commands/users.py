@@ -38,7 +38,12 @@ def create(login: str, name: str, profiles: tuple[str, ...], email: str, timezon
 def list_users() -> None:
     """List users with their profiles and state."""
     for user in db.session.scalars(select(User).order_by(User.login)):
-        state = "suspended" if user.suspended else ("active" if user.active else "disabled")
+        if user.suspended:
+            state = "suspended"
+        elif user.active:
+            state = "active"
+        else:
+            state = "disabled"
         click.echo(f"{user.login:20} {state:10} {', '.join(p.name for p in user.profiles)}")
 
 

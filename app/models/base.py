@@ -20,7 +20,7 @@ class UTCDateTime(TypeDecorator):
     """An instant stored as UTC and always returned timezone-aware.
 
     SQLite keeps no offset, so values are normalised to naive UTC on the way in and
-    tagged as UTC on the way out; naive input is refused to catch local-time bugs.
+    tagged as UTC on the way out. Naive input raises ValueError to catch local-time bugs.
     """
 
     impl = DateTime
@@ -69,5 +69,5 @@ class DecimalString(TypeDecorator):
 
 
 def str_enum(enum_class) -> Enum:
-    """A portable enum column that stores the members' values as short strings."""
+    """Build a portable enum column that stores the members' values as short strings."""
     return Enum(enum_class, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])

@@ -37,7 +37,7 @@ class PaymentMethod(str, enum.Enum):
     BANK_TRANSFER = "bank_transfer"
     CHEQUE = "cheque"
     CASH = "cash"
-    # Card taken on an external terminal; TrackerBox never sees card numbers.
+    # Card taken on an external terminal; TrackerBox never receives card numbers.
     CARD_TERMINAL = "card_terminal"
     CLIENT_CREDIT = "client_credit"
 

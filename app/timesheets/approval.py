@@ -209,7 +209,7 @@ def _pending(part: TimesheetPart) -> list[TimeEntry]:
 
 
 def _selected(part: TimesheetPart, entry_ids: set[int] | None) -> list[TimeEntry]:
-    """The waiting entries of ``part`` to decide on: those in ``entry_ids``, or all when it is empty."""
+    """Return the waiting entries of ``part`` to decide on: those in ``entry_ids``, or all when it is empty."""
     pending = _pending(part)
     if not entry_ids:
         return pending

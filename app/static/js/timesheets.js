@@ -85,7 +85,7 @@
     });
     table.addEventListener("keydown", moveSideways);
     // Typed but unsaved cells would be lost by "Add row", the week links or closing the
-    // tab, so the browser asks first; saving the grid itself clears the warning.
+    // tab, so the browser shows a confirmation first. Saving the grid itself clears the warning.
     var gridForm = table.closest("form");
     if (gridForm) {
       gridForm.addEventListener("submit", function () { dirty = false; });
