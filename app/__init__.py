@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     web.configure_url_converters(app)
     web.configure_database(app, settings)
     web.configure_keys(app, settings)
+    web.configure_proxy(app, settings)
     web.configure_extensions(app)
     web.configure_request_hooks(app)
     web.configure_error_handlers(app)

@@ -148,6 +148,13 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"max_upload_bytes = {settings.max_upload_bytes} is too small; use at least 1024")
     if not 4 <= settings.bcrypt_rounds <= 16:
         raise ConfigError(f"bcrypt_rounds = {settings.bcrypt_rounds} is outside 4..16; the default is 12")
+    try:
+        from app.security.client import parse_proxy_networks
+
+        parse_proxy_networks(settings.trusted_proxy)
+    except ValueError as exc:
+        raise ConfigError(f"trusted_proxy = {settings.trusted_proxy!r} is not an address or CIDR range ({exc}); "
+                          "use for example 127.0.0.1 or 127.0.0.1, ::1") from None
     if settings.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"log_level = {settings.log_level!r} is not one of DEBUG, INFO, WARNING, ERROR")
 

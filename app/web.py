@@ -65,6 +65,12 @@ def configure_database(app: Flask, settings: Settings) -> None:
     db.bind(engine)
 
 
+def configure_proxy(app: Flask, settings: Settings) -> None:
+    from app.security.client import parse_proxy_networks
+
+    app.extensions["trackerbox_trusted_proxies"] = parse_proxy_networks(settings.trusted_proxy)
+
+
 def configure_keys(app: Flask, settings: Settings) -> None:
     app.extensions["trackerbox_keys"] = {
         "password": read_key(settings, PASSWORD_KEY_FILE),

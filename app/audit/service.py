@@ -22,6 +22,7 @@ from sqlalchemy import select, text
 
 from app import db
 from app.models import AuditEvent, User, utcnow
+from app.security.client import client_address
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ def _request_fields() -> dict[str, str]:
     if not has_request_context():
         return {"ip": "", "user_agent": "cli", "request_id": g.get("request_id", "") if g else ""}
     return {
-        "ip": request.remote_addr or "",
+        "ip": client_address(),
         "user_agent": (request.user_agent.string or "")[:300],
         "request_id": g.get("request_id", ""),
     }
