@@ -22,6 +22,16 @@ log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+# No inline script or style anywhere (templates keep JS and CSS in app/static), and no framing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# TrackerBox uses none of these browser features, so no page (or injected content) may ask for them.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=()"
+)
 # Control characters other than tab and line breaks have no place in any text a person
 # types; NUL in particular makes PostgreSQL reject the statement.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -130,11 +140,8 @@ def configure_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
-            "form-action 'self'; frame-ancestors 'none'",
-        )
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         if current_user and current_user.is_authenticated:
             response.headers["Cache-Control"] = "no-store"
         return response
@@ -186,11 +193,13 @@ def configure_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code == 401:
             return login_manager.unauthorized()
+        limit_mb = app.config["TRACKERBOX"].max_upload_bytes / (1024 * 1024)
         messages = {
             403: "You do not have permission to open this page.",
             404: "The page or object was not found. It may have been removed, or the address is mistyped.",
             405: "This address does not accept that kind of request.",
-            413: "The upload is larger than the size limit.",
+            413: f"The upload is larger than the limit of {limit_mb:.1f} MB (max_upload_bytes); "
+                 "choose a smaller file or scan the receipt at a lower resolution.",
         }
         message = messages.get(exc.code or 500, exc.description or "")
         return render_template("error.html", title=exc.name, message=message), exc.code

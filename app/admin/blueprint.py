@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Blueprint, abort
+from flask import Blueprint
 from flask_login import current_user
 
-from app.security.permissions import Permission
+from app.security.permissions import Permission, deny_access
 
 # User routes take ids as <int(max=2147483647):...>, the largest 32-bit id, so a longer
 # id in a URL gives 404 instead of a database overflow error.
@@ -24,9 +24,11 @@ def requires_any(*permissions: Permission) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
             if not any(current_user.can(permission.value) for permission in permissions):
-                abort(403)
+                deny_access(permissions, any_of=True)
             return view(*args, **kwargs)
 
+        # Read by the route-by-profile access test.
+        wrapper.any_of_permissions = permissions  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

@@ -61,3 +61,13 @@ class SettingsForm(FlaskForm):
         "Invoice number pattern", description="{seq} is the sequence number ({seq:05d}: five digits), "
                                               "{year} the issue year.")
     credit_note_number_pattern = StringField("Credit note number pattern")
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Name", description="Up to 80 characters, unique.")
+    description = TextAreaField("Description", description="What people with this profile do. Up to 400 characters.")
+    permissions = CheckboxListField("Permissions", validate_choice=False)
+
+    def set_choices(self, catalogue) -> None:
+        self.permissions.choices = [(permission.value, f"{permission.value}: {description}")
+                                    for permission, description in catalogue]

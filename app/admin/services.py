@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, or_, select
 from werkzeug.exceptions import NotFound
 
 from app import db
+from app.admin.profile_services import administrator_kept
 from app.audit.service import record, snapshot
 from app.auth import services as accounts
 from app.errors import ConflictError, UserError
@@ -117,8 +118,9 @@ def update_user(actor: User, user: User, values: Mapping) -> User:
                                "ask another administrator to do it")
     checks.raise_if_any()
     before = _audit_state(user)
-    for name, value in clean.items():
-        setattr(user, name, value)
+    with administrator_kept(f"changing the profiles of user {user.login!r}"):
+        for name, value in clean.items():
+            setattr(user, name, value)
     after = _audit_state(user)
     if after != before:
         record("user.update", user, before=before, after=after)
@@ -132,7 +134,8 @@ def disable_user(actor: User, user: User) -> None:
         raise UserError("you cannot disable your own account; ask another administrator", field="active")
     if not user.active:
         raise ConflictError(f"user {user.login!r} is already disabled")
-    _set_active(user, False, "user.disable")
+    with administrator_kept(f"disabling user {user.login!r}"):
+        _set_active(user, False, "user.disable")
 
 
 def enable_user(user: User) -> None:

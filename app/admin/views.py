@@ -1,6 +1,6 @@
-"""Administration overview and the read-only list of security profiles.
+"""Administration overview and the list of security profiles.
 
-Importing this module also registers the user and company settings routes.
+Importing this module also registers the profile, user and company settings routes.
 """
 from __future__ import annotations
 
@@ -29,4 +29,4 @@ def profile_list():
                            catalogue=[(permission, DESCRIPTIONS[permission]) for permission in Permission])
 
 
-from app.admin import settings_views, user_views  # noqa: E402,F401  (register their routes on bp)
+from app.admin import profile_views, settings_views, user_views  # noqa: E402,F401  (register their routes on bp)

@@ -16,11 +16,16 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Accept only a local path as the place to go after sign-in."""
+    """Accept only a local path as the place to go after sign-in.
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so a
+    slash, a tab and a host name would lead off site; any such character is rejected.
+    """
     if not target:
         return url_for("dashboard.index")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    unsafe_character = any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target) or "\\" in target
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or unsafe_character:
         return url_for("dashboard.index")
     return target
 

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort
+from flask import abort, g, request
 from flask_login import current_user
 
 
@@ -41,6 +41,9 @@ class Permission(str, enum.Enum):
     SETTINGS_MANAGE = "settings.manage"
     AUDIT_READ_ALL = "audit.read_all"
     AUDIT_READ_OWN = "audit.read_own"
+    SESSIONS_MANAGE = "sessions.manage"
+    BACKUP_RUN = "backup.run"
+    BACKUP_MANAGE = "backup.manage"
     # Scopes: without them a person acts only on projects they manage or clients they look after.
     SCOPE_ALL_PROJECTS = "scope.all_projects"
     SCOPE_ALL_CLIENTS = "scope.all_clients"
@@ -69,10 +72,13 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.DATA_IMPORT: "Import data from other trackers",
     Permission.DATA_EXPORT: "Export CSV files",
     Permission.USERS_MANAGE: "Create, change and disable users",
-    Permission.PROFILES_MANAGE: "Edit security profiles",
+    Permission.PROFILES_MANAGE: "Create, change and delete security profiles and their members",
     Permission.SETTINGS_MANAGE: "Change company settings",
     Permission.AUDIT_READ_ALL: "Read the whole audit trail",
     Permission.AUDIT_READ_OWN: "Read own audit events",
+    Permission.SESSIONS_MANAGE: "List and end other people's sessions",
+    Permission.BACKUP_RUN: "Start a backup and see backup results",
+    Permission.BACKUP_MANAGE: "Change backup targets, schedule and retention",
     Permission.SCOPE_ALL_PROJECTS: "Act on all projects, not only managed ones",
     Permission.SCOPE_ALL_CLIENTS: "Act on all clients, not only the ones looked after",
 }
@@ -129,11 +135,31 @@ def declared_permissions(view: Callable | None):
     return getattr(view, "required_permissions", None)
 
 
+def deny_access(missing: list[Permission] | tuple[Permission, ...] = (), *, any_of: bool = False) -> None:
+    """Record the refusal in the audit trail and abort with 403.
+
+    The audit record is kept although the response is an error (``g.commit_despite_error``),
+    because a refused request is what an auditor looks for.
+    """
+    from app.audit.service import record
+
+    details = {
+        "method": request.method,
+        "path": request.path[:200],
+        "endpoint": request.endpoint or "",
+        "any_of" if any_of else "missing": [permission.value for permission in missing],
+    }
+    record("access.denied", object_type="route", object_id=(request.endpoint or "")[:40], details=details,
+           outcome="failure")
+    g.commit_despite_error = True
+    abort(403)
+
+
 def check_request_permission(view: Callable | None) -> None:
     """Abort unless the current user may call ``view``; runs before every request."""
     declared = declared_permissions(view)
     if declared is None:
-        abort(403)
+        deny_access()
     if declared == PUBLIC:
         return
     if not current_user.is_authenticated:
@@ -142,7 +168,7 @@ def check_request_permission(view: Callable | None) -> None:
         return
     missing = [p for p in declared if not current_user.can(p.value)]
     if missing:
-        abort(403)
+        deny_access(missing)
 
 
 def has(permission: Permission) -> bool:
