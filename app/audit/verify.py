@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -75,10 +76,19 @@ def current_head(session: Session) -> Head | None:
 
 
 def _events(session: Session, after_id: int = 0) -> Iterator[AuditEvent]:
+    """Yield the records after ``after_id`` in id order, fetched BATCH_ROWS at a time.
+
+    Callers close the generator (``contextlib.closing``) when they stop early, which
+    closes the server-side cursor PostgreSQL uses for the batches.
+    """
     statement = select(AuditEvent).where(AuditEvent.id > after_id).order_by(AuditEvent.id)
-    for event in session.scalars(statement.execution_options(yield_per=BATCH_ROWS)):
-        yield event
-        session.expunge(event)
+    result = session.scalars(statement.execution_options(yield_per=BATCH_ROWS))
+    try:
+        for event in result:
+            yield event
+            session.expunge(event)
+    finally:
+        result.close()
 
 
 def _links(key: bytes, previous_hash: str, event: AuditEvent) -> bool:
@@ -87,9 +97,10 @@ def _links(key: bytes, previous_hash: str, event: AuditEvent) -> bool:
 
 def _later_predecessor(session: Session, key: bytes, broken: AuditEvent) -> int | None:
     """Return the id of a later record whose hash ``broken``'s content follows, if there is one."""
-    for event in _events(session, after_id=broken.id):
-        if _links(key, event.chain_hash, broken):
-            return event.id
+    with closing(_events(session, after_id=broken.id)) as events:
+        for event in events:
+            if _links(key, event.chain_hash, broken):
+                return event.id
     return None
 
 
@@ -126,11 +137,13 @@ def verify_chain(session: Session, key: bytes, expected_head: Head | None = None
     """Walk the chain in id order and return the record count, the head and the first break found."""
     previous: AuditEvent | None = None
     count = 0
-    for event in _events(session):
-        if not _links(key, previous.chain_hash if previous is not None else "", event):
-            return VerifyResult(count, None, _explain(session, key, previous, event))
-        previous = event
-        count += 1
+    with closing(_events(session)) as events:
+        for event in events:
+            if not _links(key, previous.chain_hash if previous is not None else "", event):
+                events.close()
+                return VerifyResult(count, None, _explain(session, key, previous, event))
+            previous = event
+            count += 1
     finding = _check_head(expected_head, previous, session) if expected_head is not None else None
     head = Head(previous.id, previous.chain_hash) if previous is not None else None
     return VerifyResult(count, head, finding)
