@@ -153,10 +153,15 @@ def csv_chunks(statement: Select) -> Iterator[str]:
 
 
 def start_export(user: User, filters: AuditFilters) -> tuple[str, Iterator[str]]:
-    """Audit the export itself, then return the file name and the CSV text (oldest record first) as chunks."""
-    statement = trail_query(user, filters).order_by(None).order_by(AuditEvent.id)
+    """Audit the export itself, then return the file name and the CSV text (oldest record first) as chunks.
+
+    The export covers the records up to the newest one at the start, so its own audit
+    record and anything written while it streams are not part of the file.
+    """
+    newest = db.session.scalar(select(func.max(AuditEvent.id))) or 0
+    statement = trail_query(user, filters).where(AuditEvent.id <= newest).order_by(None).order_by(AuditEvent.id)
     rows = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
     details = {key: value for key, value in filters.as_text().items() if value}
-    record("audit.export", object_type="audit_trail", details=details | {"rows": rows,
-                                                                         "scope": "all" if may_read_all(user) else "own"})
+    scope = "all" if may_read_all(user) else "own"
+    record("audit.export", object_type="audit_trail", details=details | {"rows": rows, "scope": scope})
     return export_filename(filters), csv_chunks(statement)

@@ -26,8 +26,11 @@ from app.security.client import client_address
 
 log = logging.getLogger(__name__)
 
-# Keys whose values never enter the trail, wherever they appear in details.
-SECRET_KEYS = {"password", "password_hash", "new_password", "current_password", "token", "secret", "key", "csrf_token"}
+# Keys whose values never enter the trail, wherever they appear in details: these names, and
+# any name ending in one of SECRET_SUFFIXES (totp_secret, reset_token, age_identity_key, ...).
+SECRET_KEYS = {"password", "password_hash", "new_password", "current_password", "token", "secret", "key", "csrf_token",
+               "one_time_password", "passphrase", "identity"}
+SECRET_SUFFIXES = ("_password", "_passphrase", "_hash", "_secret", "_token", "_key", "_identity")
 _PG_CHAIN_LOCK = 7_316_254_001
 
 
@@ -39,10 +42,18 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, dict):
-        return {str(k): ("[redacted]" if str(k) in SECRET_KEYS else _plain(v)) for k, v in value.items()}
+        return {str(k): ("[redacted]" if _is_secret(str(k), v) else _plain(v)) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
         return [_plain(v) for v in value]
     return value
+
+
+def _is_secret(name: str, value: Any) -> bool:
+    """Tell whether a details entry must be redacted. Flags such as must_change_password carry no secret."""
+    if isinstance(value, bool) or value is None:
+        return False
+    lowered = name.lower()
+    return lowered in SECRET_KEYS or lowered.endswith(SECRET_SUFFIXES)
 
 
 def snapshot(obj: Any, fields: list[str] | tuple[str, ...]) -> dict[str, Any]:
