@@ -194,3 +194,19 @@ def test_verify_streams_in_batches(app, make_user, monkeypatch):
     result = _verify(app, monkeypatch)
     assert result.exit_code == 0, result.output
     assert max(seen_batches) <= 2
+
+
+@pytest.mark.sqlite_only
+def test_migration_adds_permissions_to_renamed_administrator(app):
+    """Revision 0006 grants its new permissions to the built-in Administrator profile even after a rename."""
+    from app import migrate
+
+    engine = _engine(app)
+    migrate.downgrade(engine, "0002")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE security_profiles SET name = 'Headquarters' WHERE id = 1"))
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        granted = set(connection.execute(text("SELECT permission FROM profile_permissions WHERE profile_id = 1"))
+                      .scalars())
+    assert {"backup.run", "backup.manage", "sessions.manage"} <= granted

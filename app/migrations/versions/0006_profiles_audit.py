@@ -22,6 +22,8 @@ depends_on = None
 BUILTIN_PERMISSIONS_ADDED = {
     "Administrator": ["backup.manage", "backup.run", "sessions.manage"],
 }
+# Ids revision 0002 gave the built-in profiles; used when an administrator renamed one.
+SEEDED_IDS = {"Administrator": 1, "Worker": 2, "Project Manager": 3, "Account Manager": 4, "Client Manager": 5}
 
 APPEND_ONLY_MESSAGE = "audit_events is append-only"
 
@@ -62,7 +64,10 @@ def _drop_triggers(dialect: str) -> None:
 
 
 def _profile_id(bind, name: str) -> int | None:
-    return bind.scalar(sa.select(profiles.c.id).where(profiles.c.name == name, profiles.c.builtin.is_(True)))
+    """Return the id of the built-in profile ``name``, found by name or, if renamed, by its seeded id."""
+    matches = sa.or_(profiles.c.name == name, profiles.c.id == SEEDED_IDS[name])
+    return bind.scalar(sa.select(profiles.c.id).where(matches, profiles.c.builtin.is_(True))
+                       .order_by(sa.case((profiles.c.name == name, 0), else_=1)).limit(1))
 
 
 def upgrade() -> None:
