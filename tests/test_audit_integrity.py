@@ -130,17 +130,17 @@ def test_verify_names_first_record_removed(app, make_user, monkeypatch):
     assert "records 1 to 2 were removed" in result.output
 
 
-# After the swap, the content now in row ``first`` follows the row that holds the hash of
-# the record originally before ``second``: row 3 for a swap of 2 and 4, row 4 (which now
-# holds record 3) for the adjacent swap of 3 and 4.
+# After the swap, the content now in row ``first`` follows the row that contains the hash
+# of the record originally before ``second``. That is row 3 for a swap of 2 and 4, and
+# row 4 (which now contains record 3) for the adjacent swap of 3 and 4.
 @pytest.mark.parametrize(("first", "second", "predecessor"), [(2, 4, 3), (3, 4, 4)])
 def test_verify_names_swapped_records(app, make_user, monkeypatch, first, second, predecessor):
     _five_records(make_user)
     _drop_triggers(app)
     with _engine(app).begin() as connection:
-        one, other = _row(connection, first), _row(connection, second)
-        connection.execute(update(TABLE).where(TABLE.c.id == first).values({c: other[c] for c in CONTENT_COLUMNS}))
-        connection.execute(update(TABLE).where(TABLE.c.id == second).values({c: one[c] for c in CONTENT_COLUMNS}))
+        first_row, second_row = _row(connection, first), _row(connection, second)
+        connection.execute(update(TABLE).where(TABLE.c.id == first).values({c: second_row[c] for c in CONTENT_COLUMNS}))
+        connection.execute(update(TABLE).where(TABLE.c.id == second).values({c: first_row[c] for c in CONTENT_COLUMNS}))
     result = _verify(app, monkeypatch)
     assert result.exit_code == 1
     assert f"record {first} is out of order" in result.output

@@ -1,7 +1,7 @@
 """Security profile administration: create, clone, change and delete profiles and their members.
 
 Every change is audited with before and after values and then checked against the
-company-wide rule that at least one active user still holds both users.manage and
+company-wide rule that at least one active user still has both users.manage and
 profiles.manage. Without such a user nobody could repair accounts or profiles in the
 web UI. A change that breaks the rule raises UserError, and the request rolls back.
 """
@@ -69,8 +69,8 @@ def administrator_count() -> int:
 def administrator_kept(change: str) -> Iterator[None]:
     """Raise UserError when the block leaves no active user with users.manage and profiles.manage.
 
-    A company that has no such user before the change (a database set up by hand, or a
-    test) is not blocked; the rule only stops a change that removes the last one.
+    The rule only stops a change that removes the last such user. A company that has
+    none before the change (a database set up by hand, or a test) is not blocked.
     """
     before = administrator_count()
     yield
@@ -83,10 +83,10 @@ def administrator_kept(change: str) -> Iterator[None]:
 
 def _parse_name(raw: str | None, profile: SecurityProfile | None) -> str:
     name = inputs.parse_text(raw, field="name", max_length=80, required=True)
-    taken = select(SecurityProfile.id).where(func.lower(SecurityProfile.name) == name.lower())
+    same_name = select(SecurityProfile.id).where(func.lower(SecurityProfile.name) == name.lower())
     if profile is not None:
-        taken = taken.where(SecurityProfile.id != profile.id)
-    if db.session.scalar(taken) is not None:
+        same_name = same_name.where(SecurityProfile.id != profile.id)
+    if db.session.scalar(same_name) is not None:
         raise UserError(f"name: a security profile named {name!r} already exists; choose another name", field="name")
     return name
 
@@ -113,9 +113,9 @@ def _parse_profile(values: Mapping, profile: SecurityProfile | None) -> dict:
 
 
 def _set_permissions(profile: SecurityProfile, names: set[str]) -> None:
-    kept = [grant for grant in profile.permissions if grant.permission in names]
-    present = {grant.permission for grant in kept}
-    profile.permissions = kept + [ProfilePermission(permission=name) for name in sorted(names - present)]
+    remaining = [grant for grant in profile.permissions if grant.permission in names]
+    present = {grant.permission for grant in remaining}
+    profile.permissions = remaining + [ProfilePermission(permission=name) for name in sorted(names - present)]
 
 
 def create_profile(values: Mapping) -> SecurityProfile:

@@ -2,7 +2,7 @@
 
 Each record's ``chain_hash`` covers its own content and the stored hash of the record
 before it. Walking the records in id order therefore finds the first place where the
-chain breaks. What broke it is told apart like this:
+chain breaks. The break is classified like this:
 
 - reordered: the record's content fits after a later record's hash (rows were swapped
   or moved);

@@ -12,9 +12,9 @@ from app.security.permissions import Permission, requires
 bp = Blueprint("audit", __name__)
 
 
-def _render_trail(filters: queries.AuditFilters, shown: dict[str, str], error: str = "", status: int = 200):
+def _render_trail(filters: queries.AuditFilters, form_values: dict[str, str], error: str = "", status: int = 200):
     page = paginate(queries.trail_query(current_user, filters))
-    return render_template("audit/trail.html", page=page, filters=shown, error=error, outcomes=queries.OUTCOMES,
+    return render_template("audit/trail.html", page=page, filters=form_values, error=error, outcomes=queries.OUTCOMES,
                            all_users=queries.may_read_all(current_user)), status
 
 

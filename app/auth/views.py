@@ -18,8 +18,8 @@ bp = Blueprint("auth", __name__)
 def _safe_next(target: str | None) -> str:
     """Accept only a local path as the place to go after sign-in.
 
-    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so a
-    slash, a tab and a host name would lead off site; any such character is rejected.
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash. So a
+    slash, a tab and a host name would lead off site, and any such character is rejected.
     """
     if not target:
         return url_for("dashboard.index")

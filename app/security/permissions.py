@@ -141,6 +141,7 @@ def deny_access(missing: list[Permission] | tuple[Permission, ...] = (), *, any_
     The audit record is kept although the response is an error (``g.commit_despite_error``),
     because a refused request is what an auditor looks for.
     """
+    from app import db
     from app.audit.service import record
 
     details = {
@@ -149,8 +150,16 @@ def deny_access(missing: list[Permission] | tuple[Permission, ...] = (), *, any_
         "endpoint": request.endpoint or "",
         "any_of" if any_of else "missing": [permission.value for permission in missing],
     }
-    record("access.denied", object_type="route", object_id=(request.endpoint or "")[:40], details=details,
-           outcome="failure")
+    # A GET runs in a read transaction. On SQLite in WAL mode that transaction cannot take
+    # the write lock once another connection has written, so start a write transaction
+    # instead; the request is refused, so nothing read so far is needed.
+    db.session.rollback()
+    token = db.write_intent.set(True)
+    try:
+        record("access.denied", object_type="route", object_id=(request.endpoint or "")[:40], details=details,
+               outcome="failure")
+    finally:
+        db.write_intent.reset(token)
     g.commit_despite_error = True
     abort(403)
 
