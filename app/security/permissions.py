@@ -151,8 +151,8 @@ def deny_access(missing: list[Permission] | tuple[Permission, ...] = (), *, any_
         "any_of" if any_of else "missing": [permission.value for permission in missing],
     }
     # A GET runs in a read transaction. On SQLite in WAL mode that transaction cannot take
-    # the write lock once another connection has written, so start a write transaction
-    # instead; the request is refused, so nothing read so far is needed.
+    # the write lock once another connection has written, so a write transaction replaces
+    # it. Nothing read so far is needed, because the request is refused.
     db.session.rollback()
     token = db.write_intent.set(True)
     try:
