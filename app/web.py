@@ -15,6 +15,7 @@ from app import db
 from app.config import Settings
 from app.errors import UserError
 from app.keys import AUDIT_KEY_FILE, PASSWORD_KEY_FILE, read_key
+from app.access.guard import enforce_allowed_address, public_terminal_request
 from app.security.permissions import check_request_permission
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,15 @@ def configure_url_converters(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter
 
 
+def configure_sessions(app: Flask) -> None:
+    """Keep Flask's session in the database (app.security.sessions) instead of a signed cookie."""
+    from app.security import stamps  # noqa: F401  (registers the listeners that end revoked sessions)
+    from app.security.sessions import COOKIE_NAME, ServerSessionInterface
+
+    app.session_interface = ServerSessionInterface()
+    app.config["SESSION_COOKIE_NAME"] = COOKIE_NAME
+
+
 def configure_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -119,7 +129,7 @@ def configure_request_hooks(app: Flask) -> None:
             return None
         _reject_control_characters()
         check_request_permission(app.view_functions.get(request.endpoint))
-        return _force_password_change()
+        return enforce_allowed_address() or _force_password_change()
 
     @app.after_request
     def finish_transaction(response):
@@ -135,7 +145,7 @@ def configure_request_hooks(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
             "form-action 'self'; frame-ancestors 'none'",
         )
-        if current_user and current_user.is_authenticated:
+        if (current_user and current_user.is_authenticated) or public_terminal_request():
             response.headers["Cache-Control"] = "no-store"
         return response
 
