@@ -52,6 +52,8 @@ def _rotate_stamps(session: Session, _flush_context, _instances) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _end_sessions_of_rotated_users(session: Session) -> None:
+    # Commit runs this hook before its own flush, so flush first to let _rotate_stamps see the changes.
+    session.flush()
     pending = session.info.pop(PENDING_KEY, None)
     if not pending:
         return
