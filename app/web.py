@@ -145,7 +145,8 @@ def configure_request_hooks(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
             "form-action 'self'; frame-ancestors 'none'",
         )
-        if (current_user and current_user.is_authenticated) or public_terminal_request():
+        # Static files hold no personal data; skipping them also spares a session lookup per file.
+        if request.endpoint != "static" and (current_user.is_authenticated or public_terminal_request()):
             response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -376,3 +376,29 @@ def test_settings_save_session_values(client, app, make_user):
         assert company.get("public_session_absolute_minutes") == 30
         assert company.get("public_networks") == ["192.0.2.0/28", "2001:db8:1::/48"]
     assert "192.0.2.0/28\n2001:db8:1::/48" in text(client.get("/admin/settings"))
+
+
+def test_cli_session_end_and_prune(app, make_user, monkeypatch):
+    from click.testing import CliRunner
+
+    from app.cli import cli
+    from app.commands import context
+
+    monkeypatch.setattr(context, "_app", app)
+    make_user("wanda")
+    client, visitor = app.test_client(), app.test_client()
+    sign_in(client, "wanda")
+    visitor.get("/login")
+    result = CliRunner().invoke(cli, ["session", "end", "Wanda"])
+    assert result.exit_code == 0, result.output
+    assert "Ended 1 session(s) of 'wanda'." in result.output
+    assert not signed_in(client)
+    assert session_ends(app)[-1]["reason"] == "ended on the server command line"
+    with app.app_context(), db.transaction():
+        db.session.execute(update(UserSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    result = CliRunner().invoke(cli, ["session", "prune"])
+    assert result.exit_code == 0, result.output
+    assert rows(app) == []
+    result = CliRunner().invoke(cli, ["session", "end", "nobody"])
+    assert result.exit_code != 0
+    assert "no user with login 'nobody'" in result.output
