@@ -96,6 +96,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.pending_end: tuple[int, str] | None = None
         # The row was deleted during the request (sign-out, revocation); forget the cookie.
         self.ended = False
+        self.user: User | None = None
 
     def _load(self) -> None:
         if self.loaded:
@@ -164,7 +165,7 @@ class ServerSession(CallbackDict, SessionMixin):
         return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
-def _end_reason(row: UserSession, now: datetime) -> str | None:
+def _end_reason(session: ServerSession, row: UserSession, now: datetime) -> str | None:
     if row.expires_at <= now:
         return REASON_ABSOLUTE
     if row.idle_expires_at <= now:
@@ -172,6 +173,8 @@ def _end_reason(row: UserSession, now: datetime) -> str | None:
     if row.user_id is None:
         return None
     user = db.session.get(User, row.user_id)
+    # Holding a reference keeps the user in the identity map, so Flask-Login's loader reuses it.
+    session.user = user
     if user is None or not user.is_active:
         return REASON_INACTIVE
     if user.security_stamp != row.security_stamp:
@@ -191,7 +194,7 @@ def _load_into(session: ServerSession) -> None:
         # Unknown or already ended: the cookie is replaced or removed on save.
         session.ended = True
         return
-    reason = _end_reason(row, utcnow())
+    reason = _end_reason(session, row, utcnow())
     if reason is not None:
         session.pending_end = (row.id, reason)
         session.ended = True
