@@ -104,6 +104,13 @@ OFFICE_V6 = "2001:db8:1::/48"
         ({"company": [OFFICE, OFFICE_V6], "users": {"wanda": ["192.0.2.128/25"]}}, "wanda", "192.0.2.200", True),
         ({"company": [OFFICE, OFFICE_V6], "users": {"wanda": ["192.0.2.128/25"]}}, "wanda", "192.0.2.10", False),
         ({"company": [OFFICE]}, "wanda", "", False),
+        # No company list: administrators from the office, project managers also from client sites, others anywhere.
+        ({"profiles": {"Administrator": [OFFICE], "Project Manager": [OFFICE, CLIENT_SITE]}}, "ada", "198.51.100.4",
+         False),
+        ({"profiles": {"Administrator": [OFFICE], "Project Manager": [OFFICE, CLIENT_SITE]}}, "pam", "198.51.100.4",
+         True),
+        ({"profiles": {"Administrator": [OFFICE], "Project Manager": [OFFICE, CLIENT_SITE]}}, "wanda", "203.0.113.9",
+         True),
     ],
 )
 def test_refusal_matrix(app, make_user, lists, login, address, allowed):

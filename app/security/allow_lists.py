@@ -2,9 +2,10 @@
 
 Rule: a request is allowed when the client address lies in every non-empty list that
 applies to the user: the company list, the list of each of the user's profiles that
-has one, and the user's own list. An empty list allows every address. So a company
-list of "office, client sites" and an Administrator list of "office" let
-administrators in from the office only, and everyone else from both.
+has one, and the user's own list. An empty list allows every address. So with no
+company list, an Administrator list of "office" and a Project Manager list of "office,
+client sites", administrators work from the office only, project managers from both,
+and everyone else from anywhere.
 """
 from __future__ import annotations
 
