@@ -27,7 +27,7 @@ _SEPARATORS = re.compile(r"[\s,;]+")
 
 @dataclass(frozen=True)
 class Scope:
-    """Which list: the company's (both ids None), a profile's or a user's."""
+    """The owner of one list: the company (both ids None), a security profile or a user."""
 
     profile_id: int | None = None
     user_id: int | None = None

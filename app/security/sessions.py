@@ -380,10 +380,12 @@ def _create_row(session: ServerSession, data: dict, user_id: int | None, now: da
             created_at, expires_at = session.created_at or now, session.expires_at
         db.session.execute(delete(UserSession).where(UserSession.id == session.record_id))
         session.record_id = None
+
     if not data:
         session.ended = True
         return None
     prune_expired_sessions(now)
+
     user = db.session.get(User, user_id) if user_id is not None else None
     if user is None:
         data.pop(USER_ID_KEY, None)
@@ -391,6 +393,7 @@ def _create_row(session: ServerSession, data: dict, user_id: int | None, now: da
     limits = timeouts(session.public)
     if expires_at is None:
         expires_at = now + (limits.absolute if user is not None else min(limits.absolute, ANONYMOUS_LIFETIME))
+
     token = secrets.token_urlsafe(TOKEN_BYTES)
     row = UserSession(
         token_hash=hash_token(token), user_id=user.id if user else None, created_at=created_at, last_seen_at=now,

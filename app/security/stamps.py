@@ -9,7 +9,12 @@ of the user's sessions. The session loader also compares the stamp on every requ
 so a session whose row was missed still ends on its next request.
 
 ``must_change_password`` is not watched: it changes only together with the password
-hash (reset or own change), which already rotates the stamp.
+hash (reset or own change), which already rotates the stamp. A change to what a profile
+grants ends no session, because permissions are read afresh on every request.
+
+NOTE: only changes made through a User object are seen. Deleting a security profile
+removes its membership rows in the database without touching the users' collections,
+so their sessions go on, with the deleted profile's rights already gone.
 """
 from __future__ import annotations
 
