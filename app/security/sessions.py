@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, Request, Response, has_request_context, request
+from flask import Flask, Request, Response, g, has_request_context, request
 from flask.sessions import SessionInterface, SessionMixin
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import delete, or_, select
 from werkzeug.datastructures import CallbackDict
 
@@ -241,6 +242,9 @@ def start_session(*, public: bool) -> None:
     session.regenerate = True
     session.keep_expiry = False
     session.public = public
+    # A fresh CSRF token now, so the new row is complete and the next page writes nothing.
+    g.pop("csrf_token", None)
+    generate_csrf()
 
 
 def end_current_session(reason: str = REASON_SIGN_OUT) -> None:
