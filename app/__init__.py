@@ -22,6 +22,7 @@ BLUEPRINT_MODULES = (
     "app.imports.views",
     "app.exports.views",
     "app.audit.views",
+    "app.access.views",
     "app.api.views",
 )
 
@@ -39,8 +40,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         TRACKERBOX=settings,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_NAME="trackerbox_session",
         WTF_CSRF_TIME_LIMIT=None,
         TEMPLATES_AUTO_RELOAD=False,
     )
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     web.configure_database(app, settings)
     web.configure_keys(app, settings)
     web.configure_proxy(app, settings)
+    web.configure_sessions(app)
     web.configure_extensions(app)
     web.configure_request_hooks(app)
     web.configure_error_handlers(app)

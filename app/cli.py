@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "app.commands.imports",
     "app.commands.uploads",
     "app.commands.audit",
+    "app.commands.sessions",
 )
 
 

@@ -24,6 +24,14 @@ DEFAULTS: dict[str, Any] = {
     "credit_note_number_pattern": "CN-{year}-{seq:05d}",
     # ISO date up to which (inclusive) time and expenses are closed, or None.
     "locked_until": None,
+    # Session timeouts in minutes: idle (no request) and absolute (since sign-in).
+    "session_idle_minutes": 30,
+    "session_absolute_minutes": 12 * 60,
+    # The same for public-terminal sessions (box ticked at sign-in, or from public_networks).
+    "public_session_idle_minutes": 5,
+    "public_session_absolute_minutes": 60,
+    # CIDR ranges whose sign-ins always start public-terminal sessions, e.g. ["192.0.2.0/28"].
+    "public_networks": [],
 }
 
 

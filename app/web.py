@@ -15,6 +15,7 @@ from app import db
 from app.config import Settings
 from app.errors import UserError
 from app.keys import AUDIT_KEY_FILE, PASSWORD_KEY_FILE, read_key
+from app.access.guard import enforce_allowed_address, public_terminal_request
 from app.security.permissions import check_request_permission
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,15 @@ def configure_url_converters(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter
 
 
+def configure_sessions(app: Flask) -> None:
+    """Keep Flask's session in the database (app.security.sessions) instead of a signed cookie."""
+    from app.security import stamps  # noqa: F401  (registers the listeners that end revoked sessions)
+    from app.security.sessions import COOKIE_NAME, ServerSessionInterface
+
+    app.session_interface = ServerSessionInterface()
+    app.config["SESSION_COOKIE_NAME"] = COOKIE_NAME
+
+
 def configure_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -129,7 +139,7 @@ def configure_request_hooks(app: Flask) -> None:
             return None
         _reject_control_characters()
         check_request_permission(app.view_functions.get(request.endpoint))
-        return _force_password_change()
+        return enforce_allowed_address() or _force_password_change()
 
     @app.after_request
     def finish_transaction(response):
@@ -142,7 +152,8 @@ def configure_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        if current_user and current_user.is_authenticated:
+        # Static files hold no personal data; skipping them also spares a session lookup per file.
+        if request.endpoint != "static" and (current_user.is_authenticated or public_terminal_request()):
             response.headers["Cache-Control"] = "no-store"
         return response
 

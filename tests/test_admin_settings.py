@@ -21,6 +21,11 @@ VALID_SETTINGS = {
     "allow_overlapping_entries": "y",
     "invoice_number_pattern": "INV-{year}-{seq:04d}",
     "credit_note_number_pattern": "CN-{seq}",
+    "session_idle_minutes": "30",
+    "session_absolute_minutes": "720",
+    "public_session_idle_minutes": "5",
+    "public_session_absolute_minutes": "60",
+    "public_networks": "",
 }
 
 

@@ -61,6 +61,16 @@ class SettingsForm(FlaskForm):
         "Invoice number pattern", description="{seq} is the sequence number ({seq:05d}: five digits), "
                                               "{year} the issue year.")
     credit_note_number_pattern = StringField("Credit note number pattern")
+    session_idle_minutes = StringField("Idle timeout (minutes)",
+                                       description="A session ends after this long without a request. 1 to 1440.")
+    session_absolute_minutes = StringField("Maximum session length (minutes)",
+                                           description="A session ends this long after sign-in. 5 to 10080.")
+    public_session_idle_minutes = StringField("Public-terminal idle timeout (minutes)", description="1 to 60.")
+    public_session_absolute_minutes = StringField("Public-terminal maximum session length (minutes)",
+                                                  description="5 to 720.")
+    public_networks = TextAreaField(
+        "Public networks", description="Address ranges (CIDR, one per line) of kiosks and shared computers; "
+                                       "every sign-in from them starts a public-terminal session.")
 
 
 class ProfileForm(FlaskForm):

@@ -18,6 +18,7 @@ from app import company, db
 from app.errors import UserError
 from app.models import NumberSequence
 from app import inputs
+from app.security.session_settings import parse_session_settings
 
 MAX_NUMBER_LENGTH = 40
 _LITERAL = re.compile(r"[A-Za-z0-9 ._/#-]*")
@@ -91,6 +92,7 @@ def _parse_settings(values: Mapping) -> dict:
     clean["allow_overlapping_entries"] = bool(values.get("allow_overlapping_entries"))
     for key in PATTERN_SETTINGS:
         clean[key] = checks.run(key, check_number_pattern, values.get(key), field=key)
+    clean |= parse_session_settings(values, checks)
     checks.raise_if_any()
     return clean
 

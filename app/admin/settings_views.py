@@ -25,7 +25,8 @@ def _examples(values: dict) -> dict[str, str]:
 @requires(Permission.SETTINGS_MANAGE)
 def settings():
     saved = company.get_all()
-    form = SettingsForm(data=saved) if request.method == "GET" else SettingsForm()
+    shown = saved | {"public_networks": "\n".join(saved["public_networks"])}
+    form = SettingsForm(data=shown) if request.method == "GET" else SettingsForm()
     if form.validate_on_submit():
         try:
             changed = settings_services.update_company_settings(form.data)

@@ -1,11 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 
 class LoginForm(FlaskForm):
     login = StringField("Login", validators=[DataRequired(), Length(max=80)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    public = BooleanField("Public or shared computer",
+                          description="Short timeouts, nothing kept in the browser after you sign out.")
 
 
 class PreferencesForm(FlaskForm):

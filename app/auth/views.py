@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
+from app.access.guard import in_public_network, refuse_sign_in
 from app.audit.service import record
 from app.auth import services
 from app.auth.forms import ChangePasswordForm, LoginForm, PreferencesForm
 from app.errors import UserError
+from app.security import sessions
+from app.security.client import client_address
 from app.security.permissions import public, signed_in
 
 bp = Blueprint("auth", __name__)
@@ -34,27 +37,42 @@ def _safe_next(target: str | None) -> str:
 @public
 def login():
     form = LoginForm()
+    public_network = in_public_network(client_address())
+    public_mode = public_network or request.args.get("public") == "1" or bool(form.public.data)
+    page = {"form": form, "public_mode": public_mode, "public_network": public_network}
     if form.validate_on_submit():
         user = services.authenticate(form.login.data, form.password.data)
         if user is None:
             # The failed attempt and its audit record are kept although the response is 401.
             g.commit_despite_error = True
             flash("Sign-in failed: the login or password is wrong, or the account is not active.", "error")
-            return render_template("auth/login.html", form=form), 401
-        session.clear()
-        login_user(user)
+            return render_template("auth/login.html", **page), 401
+        refused = refuse_sign_in(user, client_address())
+        if refused:
+            return refused
+        sessions.start_session(public=public_mode)
+        login_user(user, remember=False)
         return redirect(_safe_next(request.args.get("next")))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", **page)
 
 
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout():
+    current = sessions.current_session()
+    public_session = bool(current and current.public)
     record("auth.logout", current_user._get_current_object())
+    sessions.end_current_session(sessions.REASON_SIGN_OUT)
     logout_user()
-    session.clear()
-    flash("You are signed out.", "info")
-    return redirect(url_for("auth.login"))
+    if not public_session:
+        flash("You are signed out.", "info")
+        return redirect(url_for("auth.login"))
+    # A public terminal: tell the browser to drop this site's cache, cookies and storage, and
+    # show a page (not a redirect) whose script clears what remains and closes a sign-in window.
+    response = make_response(render_template("auth/signed_out.html"))
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/account/preferences", methods=["GET", "POST"])

@@ -18,14 +18,15 @@ from app.models.invoices import (
     TaxRate,
 )
 from app.models.projects import BillingMethod, Client, Project, ProjectMember, Task, client_managers
+from app.models.sessions import AllowedNetwork, UserSession
 from app.models.settings import Setting
 from app.models.time import ApprovalDecision, EntryStatus, Timesheet, TimesheetStatus, TimeEntry
 
 __all__ = [
-    "ApprovalDecision", "AuditEvent", "Base", "BillingMethod", "Client", "ClientCredit", "EntryStatus",
+    "AllowedNetwork", "ApprovalDecision", "AuditEvent", "Base", "BillingMethod", "Client", "ClientCredit", "EntryStatus",
     "Expense", "ExpenseCategory", "ExpenseReport", "ExpenseStatus", "ImportBatch", "Invoice", "InvoiceKind",
     "InvoiceLine", "InvoiceLineTax", "InvoiceStatus", "LineKind", "NumberSequence", "Payment",
     "PaymentMethod", "ProfilePermission", "Project", "ProjectMember", "ReportStatus", "SecurityProfile",
     "Setting", "Task", "TaxRate", "TimeEntry", "Timesheet", "TimesheetStatus", "User", "client_managers",
-    "user_profiles", "utcnow",
+    "UserSession", "user_profiles", "utcnow",
 ]

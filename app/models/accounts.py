@@ -1,6 +1,7 @@
 """People, security profiles and the permissions those profiles grant."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, UniqueConstraint
@@ -71,6 +72,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Random value replaced whenever the password, the account state or the profiles change;
+    # a session made under another stamp is ended (see app.security.stamps).
+    security_stamp: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16), server_default="")
 
     profiles: Mapped[list[SecurityProfile]] = relationship(
         secondary=user_profiles, back_populates="users", lazy="selectin"

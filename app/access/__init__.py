@@ -1,0 +1,1 @@
+"""Sessions and IP allow-lists: the pages where people and administrators manage them."""
