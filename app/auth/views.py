@@ -7,9 +7,10 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from flask_login import current_user, login_user, logout_user
 
 from app.audit.service import record
-from app.auth import services
+from app.auth import services, signin
 from app.auth.forms import ChangePasswordForm, LoginForm, PreferencesForm
 from app.errors import UserError
+from app.security.password_policy import PasswordPolicy
 from app.security.permissions import public, signed_in
 
 bp = Blueprint("auth", __name__)
@@ -30,14 +31,17 @@ def _safe_next(target: str | None) -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.login.data, form.password.data)
-        if user is None:
-            # The failed attempt and its audit record are kept although the response is 401.
+        attempt = signin.attempt_sign_in(form.login.data, form.password.data)
+        if attempt.user is None:
+            # The counted failure and its audit record are kept although the response is an error.
             g.commit_despite_error = True
-            flash("Sign-in failed: the login or password is wrong, or the account is not active.", "error")
-            return render_template("auth/login.html", form=form), 401
+            flash(attempt.failure_message(), "error")
+            return render_template("auth/login.html", form=form), 429 if attempt.refusal else 401
         session.clear()
-        login_user(user)
+        login_user(attempt.user)
+        if attempt.expires_in_days is not None:
+            flash(f"Your password expires in {attempt.expires_in_days} day(s), on "
+                  f"{attempt.expires_at:%Y-%m-%d %H:%M} UTC. Choose a new one under Change password.", "warning")
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
@@ -72,6 +76,7 @@ def preferences():
 @signed_in
 def change_password():
     form = ChangePasswordForm()
+    policy = PasswordPolicy.load()
     if form.validate_on_submit():
         if form.new_password.data != form.confirm_password.data:
             form.confirm_password.errors.append("The two new passwords differ.")
@@ -83,5 +88,5 @@ def change_password():
             else:
                 flash("Your password was changed.", "success")
                 return redirect(url_for("dashboard.index"))
-        return render_template("auth/change_password.html", form=form), 400
-    return render_template("auth/change_password.html", form=form)
+        return render_template("auth/change_password.html", form=form, policy=policy), 400
+    return render_template("auth/change_password.html", form=form, policy=policy)

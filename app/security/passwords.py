@@ -44,10 +44,24 @@ def hash_rounds(stored_hash: str) -> int:
         return 0
 
 
-# A hash of a random password, compared against when a login does not exist, so that
-# unknown and known logins take the same time.
+def needs_rehash(stored_hash: str, rounds: int) -> bool:
+    """Return True when a stored hash uses a lower cost than ``rounds`` and should be replaced."""
+    return hash_rounds(stored_hash) < rounds
+
+
+_dummy_hashes: dict[tuple[bytes, int], str] = {}
+
+
 def dummy_hash(key: bytes, rounds: int) -> str:
-    return hash_password(secrets.token_urlsafe(16), key, rounds)
+    """Return a hash of a random password to compare against when a login does not exist.
+
+    It is made once per key and cost, so that an unknown login costs one bcrypt check,
+    the same as a known one, and not a hash and a check.
+    """
+    cache_key = (key, rounds)
+    if cache_key not in _dummy_hashes:
+        _dummy_hashes[cache_key] = hash_password(secrets.token_urlsafe(16), key, rounds)
+    return _dummy_hashes[cache_key]
 
 
 def generate_one_time_password() -> str:
