@@ -93,3 +93,18 @@ def test_unicode_password_change_and_sign_in(app, client, make_user, password):
     assert sign_in(app.test_client(), "wanda", password[:-1]).status_code == 401
     if password.swapcase() != password:
         assert sign_in(app.test_client(), "wanda", password.swapcase()).status_code == 401
+
+
+def test_composed_and_decomposed_accents_match(app):
+    composed, decomposed = "caf\u00e9 au lait tous les matins", "cafe\u0301 au lait tous les matins"
+    stored = passwords.hash_password(composed, _key(app), 4)
+    assert passwords.verify_password(decomposed, stored, _key(app))
+    assert not passwords.verify_password("cafe au lait tous les matins", stored, _key(app))
+
+
+def test_hash_made_before_normalization_still_verifies(app):
+    import bcrypt
+
+    decomposed = "cafe\u0301 au lait tous les matins"
+    legacy = bcrypt.hashpw(passwords._prehash(decomposed, _key(app)), bcrypt.gensalt(4)).decode("ascii")
+    assert passwords.verify_password(decomposed, legacy, _key(app))
