@@ -85,7 +85,8 @@ def test_policy_defaults_follow_guidance():
     assert not any([DEFAULT.require_lowercase, DEFAULT.require_uppercase, DEFAULT.require_digit,
                     DEFAULT.require_symbol])
     assert DEFAULT.max_age_days == 0
-    assert DEFAULT.reject_common and DEFAULT.reject_personal
+    assert DEFAULT.reject_common
+    assert DEFAULT.reject_personal
 
 
 def test_policy_loads_from_company_settings(app):

@@ -164,7 +164,7 @@ def unlock(user: User, reason: str) -> None:
 
 
 def other_active_administrators(user: User) -> int:
-    """Count active, unsuspended users other than ``user`` who hold users.manage."""
+    """Count active, unsuspended users other than ``user`` who have users.manage."""
     holders = (
         select(user_profiles.c.user_id)
         .join(ProfilePermission, ProfilePermission.profile_id == user_profiles.c.profile_id)
@@ -177,5 +177,5 @@ def other_active_administrators(user: User) -> int:
 
 
 def is_last_active_administrator(user: User) -> bool:
-    """Return True when ``user`` holds users.manage and no other active, unsuspended user does."""
+    """Return True when ``user`` has users.manage and no other active, unsuspended user has it."""
     return user.can(Permission.USERS_MANAGE.value) and other_active_administrators(user) == 0

@@ -43,7 +43,7 @@ class SignInAttempt:
     expires_at: datetime | None = None
 
     def failure_message(self) -> str:
-        """Return the message for a failed or refused attempt; it never says whether the login exists."""
+        """Return the message for a failed or refused attempt, which never reveals whether the login exists."""
         if self.refusal is not None and self.refusal.scope == throttle.ADDRESS:
             minutes = -(-self.refusal.retry_after // 60)
             return (f"Too many failed sign-ins from your network address. Sign-in from it is paused for "

@@ -24,12 +24,13 @@ from app import company, db
 from app.errors import UserError
 from app.models import PasswordHistory, User
 
-# zxcvbn 4.5.0 refuses longer input, and its matching slows down steeply with length
-# (about 0.1 s for 72 characters, 1 s for 256 on the development machine), so only the
-# first 72 characters are scored. A password that is longer than that is rarely weak.
+# zxcvbn 4.5.0 raises ValueError for input longer than 72 characters by default, and its
+# matching time grows faster than linearly with length, so only the first 72 characters
+# are scored. A longer password with a guessable start is therefore refused.
 STRENGTH_PREFIX_LENGTH = 72
-# A login or whole name this short, or a name part shorter than MIN_PERSONAL_PART_LENGTH,
-# occurs inside too many ordinary words ("Li", "Ada" in "Canada") to refuse.
+# Logins and whole names shorter than MIN_WHOLE_LENGTH, and name parts shorter than
+# MIN_PERSONAL_PART_LENGTH, occur inside too many ordinary words to refuse ("Li", or
+# "Ada" of "Ada Lovelace" in "Canada").
 MIN_WHOLE_LENGTH = 3
 MIN_PERSONAL_PART_LENGTH = 4
 STRENGTH_LABELS = {0: "too guessable", 1: "very guessable", 2: "somewhat guessable",
@@ -63,7 +64,7 @@ class PasswordPolicy:
 
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
-    """The 30,000 passwords of zxcvbn's "passwords" frequency list, lower-case."""
+    """Return the 30,000 passwords of zxcvbn's "passwords" frequency list, lower-case."""
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 

@@ -36,13 +36,13 @@ DELAY_FROM_FAILURE = 3
 MAX_DELAY_SECONDS = 300
 ADDRESS_WINDOW = timedelta(minutes=15)
 # Rows without a failure for this long are deleted, so random names typed by a
-# scanner do not pile up; a login's delay starts again from zero after that.
+# scanner do not pile up. A login's delay then starts again from zero.
 FORGET_AFTER = timedelta(days=1)
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why an attempt was refused unchecked, and how many seconds until the next may be made."""
+    """A refusal before the password check: the throttle ``scope`` and the seconds until the next attempt."""
 
     scope: str
     retry_after: int
