@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
@@ -40,8 +41,9 @@ def login():
         session.clear()
         login_user(attempt.user)
         if attempt.expires_in_days is not None:
-            flash(f"Your password expires in {attempt.expires_in_days} day(s), on "
-                  f"{attempt.expires_at:%Y-%m-%d %H:%M} UTC. Choose a new one under Change password.", "warning")
+            expires = attempt.expires_at.astimezone(ZoneInfo(attempt.user.timezone))
+            flash(f"Your password expires in {attempt.expires_in_days} day(s), on {expires:%Y-%m-%d %H:%M} "
+                  f"({attempt.user.timezone}). Choose a new one under Password in the menu.", "warning")
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
