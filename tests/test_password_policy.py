@@ -282,3 +282,15 @@ def test_no_page_or_record_shows_a_password_hash(client, admin, make_user, app):
     assert stored[:20] not in text(client.get(f"/admin/users/{wanda.id}/edit"))
     assert stored[:20] not in text(client.get("/admin/users/"))
     assert stored[:20] not in str(details)
+
+
+def test_change_password_rejects_current(client, make_user):
+    make_user("wanda")
+    sign_in(client, "wanda")
+    assert change_password(client, TEST_PASSWORD, STRONG).status_code == 302
+    response = change_password(client, STRONG, STRONG)
+    assert response.status_code == 400
+    assert "the new password must differ from the current one" in text(response)
+    wrong = change_password(client, "not my password at all", "amber glacier tulip rocket")
+    assert wrong.status_code == 400
+    assert "the current password is wrong" in text(wrong)

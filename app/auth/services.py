@@ -113,7 +113,7 @@ def change_password(user: User, current: str, new: str) -> None:
     """Replace the person's own password after checking the current one and the policy; audited."""
     if not _verify(current, user.password_hash):
         raise UserError("the current password is wrong", field="current_password")
-    if current == new:
+    if passwords.normalize(current) == passwords.normalize(new):
         raise UserError("the new password must differ from the current one", field="new_password")
     check_new_password(user, new)
     now = utcnow()
