@@ -294,3 +294,20 @@ def test_change_password_rejects_current(client, make_user):
     wrong = change_password(client, "not my password at all", "amber glacier tulip rocket")
     assert wrong.status_code == 400
     assert "the current password is wrong" in text(wrong)
+
+
+def test_wrong_current_password_is_delayed(client, make_user, app, monkeypatch):
+    from app.auth import services
+
+    frozen = utcnow()
+    monkeypatch.setattr(services, "utcnow", lambda: frozen)
+    make_user("wanda")
+    sign_in(client, "wanda")
+    for _ in range(3):
+        assert change_password(client, "not my password at all", STRONG).status_code == 400
+    refused = change_password(client, TEST_PASSWORD, STRONG)
+    assert refused.status_code == 400
+    assert "wait 1 second(s), then try again; the current password was not checked" in text(refused)
+    assert len([e for e in events(app, "user.password_change") if e.outcome == "failure"]) == 3
+    frozen += timedelta(seconds=2)
+    assert change_password(client, TEST_PASSWORD, STRONG).status_code == 302

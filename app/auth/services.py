@@ -15,6 +15,7 @@ from app.inputs import parse_email
 from app.models import ProfilePermission, SecurityProfile, User, user_profiles, utcnow
 from app.money import check_currency
 from app.security import passwords, throttle
+from app.security.client import client_address
 from app.security.password_policy import PasswordPolicy, check_password, password_used_before, remember_password
 from app.security.permissions import Permission
 
@@ -110,9 +111,13 @@ def update_preferences(user: User, timezone: str, locale: str) -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Replace the person's own password after checking the current one and the policy; audited."""
-    if not _verify(current, user.password_hash):
-        raise UserError("the current password is wrong", field="current_password")
+    """Replace the person's own password after checking the current one and the policy; audited.
+
+    A wrong current password counts as a failed sign-in of the login, so the same delays
+    stop someone at an unattended session from guessing it. The caller must commit that
+    count although it raises UserError.
+    """
+    _check_current_password(user, current)
     if passwords.normalize(current) == passwords.normalize(new):
         raise UserError("the new password must differ from the current one", field="new_password")
     check_new_password(user, new)
@@ -122,8 +127,22 @@ def change_password(user: User, current: str, new: str) -> None:
     before = snapshot(user, ("must_change_password",))
     user.must_change_password = False
     user.password_changed_at = now
+    throttle.clear_login(user.login)
     record("user.password_change", user, actor=user, before=before, after=snapshot(user, ("must_change_password",)))
     log.info("user %s changed their password", user.id)
+
+
+def _check_current_password(user: User, current: str) -> None:
+    digest, address, now = throttle.login_key(user.login), client_address(), utcnow()
+    refusal = throttle.check(digest, address, now)
+    if refusal is not None:
+        raise UserError(f"too many wrong passwords: wait {refusal.retry_after} second(s), then try again; the "
+                        "current password was not checked", field="current_password")
+    if not _verify(current, user.password_hash):
+        throttle.count_failure(digest, address, now)
+        record("user.password_change", user, actor=user, outcome="failure",
+               details={"reason": "wrong current password"})
+        raise UserError("the current password is wrong", field="current_password")
 
 
 def reset_password(user: User) -> str:

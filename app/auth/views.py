@@ -86,6 +86,8 @@ def change_password():
             try:
                 services.change_password(current_user, form.current_password.data, form.new_password.data)
             except UserError as exc:
+                # A wrong current password is counted against the login; keep that count.
+                g.commit_despite_error = exc.field == "current_password"
                 getattr(form, exc.field or "new_password").errors.append(exc.message)
             else:
                 flash("Your password was changed.", "success")
