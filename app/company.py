@@ -32,6 +32,25 @@ DEFAULTS: dict[str, Any] = {
     "public_session_absolute_minutes": 60,
     # CIDR ranges whose sign-ins always start public-terminal sessions, e.g. ["192.0.2.0/28"].
     "public_networks": [],
+    # Password policy and wrong-password handling; app/security/password_policy.py
+    # and app/security/throttle.py explain each value.
+    "password_min_length": 15,
+    "password_max_length": 256,
+    "password_require_lowercase": False,
+    "password_require_uppercase": False,
+    "password_require_digit": False,
+    "password_require_symbol": False,
+    "password_reject_common": True,
+    "password_min_strength": 3,
+    "password_reject_personal": True,
+    "password_history_count": 5,
+    "password_max_age_days": 0,
+    "password_expiry_warning_days": 14,
+    "signin_suspend_after": 10,
+    "signin_address_limit": 30,
+    "signin_office_limit": 300,
+    # CIDR ranges of the office LAN, e.g. ["192.168.10.0/24"]; they get signin_office_limit.
+    "office_networks": [],
 }
 
 

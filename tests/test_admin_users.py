@@ -173,7 +173,7 @@ def test_admin_cannot_disable_self(client, admin, app):
     assert events(app, "user.disable") == []
 
 
-def test_password_reset_shows_new_password(client, admin, make_user, app):
+def test_password_reset_shows_new_password_keeps_suspension(client, admin, make_user, app):
     wanda = make_user("wanda", "Worker")
     with app.app_context(), db.transaction():
         db.session.get(User, wanda.id).suspended = True
@@ -181,11 +181,12 @@ def test_password_reset_shows_new_password(client, admin, make_user, app):
     assert response.status_code == 200
     one_time = re.search(r'<p class="secret">([^<]+)</p>', text(response)).group(1)
     reset = user_by_login(app, "wanda")
-    assert reset.suspended is False
+    assert reset.suspended is True
     assert reset.must_change_password is True
     assert len(events(app, "user.password_reset")) == 1
-    assert len(events(app, "user.unsuspend")) == 1
     other = app.test_client()
+    assert sign_in(other, "wanda", one_time).status_code == 401
+    assert post(client, f"/admin/users/{wanda.id}/unlock", {"reason": "confirmed by phone"}).status_code == 302
     assert sign_in(other, "wanda", one_time).status_code == 302
 
 

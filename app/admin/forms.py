@@ -81,3 +81,30 @@ class ProfileForm(FlaskForm):
     def set_choices(self, catalogue) -> None:
         self.permissions.choices = [(permission.value, f"{permission.value}: {description}")
                                     for permission, description in catalogue]
+
+
+class PasswordPolicyForm(FlaskForm):
+    password_min_length = StringField("Minimum length", description="Characters; 8 to 128. Default 15.")
+    password_max_length = StringField("Maximum length", description="Characters; 128 to 1024. Default 256.")
+    password_require_lowercase = BooleanField("Require a lower-case letter")
+    password_require_uppercase = BooleanField("Require an upper-case letter")
+    password_require_digit = BooleanField("Require a digit")
+    password_require_symbol = BooleanField("Require a symbol or space")
+    password_reject_common = BooleanField("Refuse common and easily guessed passwords")
+    password_min_strength = StringField(
+        "Minimum strength", description="zxcvbn score from 0 (accept any) to 4; applies when common passwords "
+                                        "are refused. Default 3.")
+    password_reject_personal = BooleanField("Refuse passwords that contain the person's login or name")
+    password_history_count = StringField("Earlier passwords that may not be reused",
+                                         description="0 to 24; 0 turns the check off. Default 5.")
+    password_max_age_days = StringField("Maximum password age in days", description="0 to 3650; 0 turns aging off "
+                                                                                    "(the default).")
+    password_expiry_warning_days = StringField("Warn this many days before expiry", description="0 to 90. Default 14.")
+    signin_suspend_after = StringField("Suspend after this many failed sign-ins in a row",
+                                       description="4 to 100. Default 10.")
+    signin_address_limit = StringField("Failed sign-ins per address in 15 minutes",
+                                       description="5 to 10000. Default 30.")
+    signin_office_limit = StringField("Failed sign-ins per office address in 15 minutes",
+                                      description="5 to 100000, at least the limit above. Default 300.")
+    office_networks = TextAreaField("Office networks", description="CIDR ranges of the office LAN, one per line, "
+                                                                   "e.g. 192.168.10.0/24. Empty by default.")

@@ -134,6 +134,9 @@ def disable_user(actor: User, user: User) -> None:
         raise UserError("you cannot disable your own account; ask another administrator", field="active")
     if not user.active:
         raise ConflictError(f"user {user.login!r} is already disabled")
+    if accounts.is_last_active_administrator(user):
+        raise ConflictError(f"user {user.login!r} is the last active administrator with users.manage; give "
+                            "another person that permission first")
     with administrator_kept(f"disabling user {user.login!r}"):
         _set_active(user, False, "user.disable")
 
@@ -152,14 +155,27 @@ def _set_active(user: User, active: bool, action: str) -> None:
 
 
 def reset_user_password(user: User) -> str:
-    """Give a person a new one-time password, lift a suspension and return the password to show once."""
+    """Give a person a new one-time password and return it to show once. A suspension stays."""
     if not user.active:
         raise ConflictError(f"user {user.login!r} is disabled; enable the account before resetting its password")
-    before = snapshot(user, ("suspended", "must_change_password"))
-    one_time = accounts.reset_password(user)
-    if before["suspended"]:
-        record("user.unsuspend", user, before=before, after=snapshot(user, ("suspended", "must_change_password")))
-    return one_time
+    return accounts.reset_password(user)
+
+
+def require_password_change(user: User) -> None:
+    """Make a person choose a new password before they continue; refused for disabled accounts."""
+    if not user.active:
+        raise ConflictError(f"user {user.login!r} is disabled; enable the account first")
+    if user.must_change_password:
+        raise ConflictError(f"user {user.login!r} must already choose a new password at the next sign-in")
+    accounts.require_password_change(user)
+
+
+def unlock_user(user: User, reason: str | None) -> None:
+    """Lift a suspension after repeated failed sign-ins, with the administrator's reason; audited."""
+    reason = inputs.parse_text(reason, field="reason", max_length=500, required=True)
+    if not user.suspended:
+        raise ConflictError(f"user {user.login!r} is not suspended")
+    accounts.unlock(user, reason)
 
 
 def profile_user_counts() -> dict[int, int]:

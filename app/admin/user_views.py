@@ -1,4 +1,4 @@
-"""User administration pages: list, create, edit, disable, enable and password reset.
+"""User administration pages: list, create, edit, disable, enable, unlock and password reset.
 
 A one-time password appears only in the response to the POST that made it. The database
 keeps only its hash, and every signed-in response carries Cache-Control: no-store.
@@ -127,3 +127,27 @@ def user_reset_password(user_id: int):
     except UserError as exc:
         return _refused(user_id, exc)
     return render_template("admin/one_time_password.html", user=user, password=one_time, created=False)
+
+
+@bp.route("/admin/users/<int(max=2147483647):user_id>/require-password-change", methods=["POST"])
+@requires(Permission.USERS_MANAGE)
+def user_require_password_change(user_id: int):
+    user = services.get_user(user_id)
+    try:
+        services.require_password_change(user)
+    except UserError as exc:
+        return _refused(user_id, exc)
+    flash(f"User {user.login} must choose a new password before they continue.", "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/admin/users/<int(max=2147483647):user_id>/unlock", methods=["POST"])
+@requires(Permission.USERS_MANAGE)
+def user_unlock(user_id: int):
+    user = services.get_user(user_id)
+    try:
+        services.unlock_user(user, request.form.get("reason"))
+    except UserError as exc:
+        return _refused(user_id, exc)
+    flash(f"User {user.login} is no longer suspended and may sign in again.", "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))

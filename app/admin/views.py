@@ -29,4 +29,4 @@ def profile_list():
                            catalogue=[(permission, DESCRIPTIONS[permission]) for permission in Permission])
 
 
-from app.admin import profile_views, settings_views, user_views  # noqa: E402,F401  (register their routes on bp)
+from app.admin import policy_views, profile_views, settings_views, user_views  # noqa: E402,F401  (register their routes on bp)

@@ -1,4 +1,4 @@
-"""Accounts: creating people, signing in and changing passwords."""
+"""Accounts: creating people, changing and resetting passwords, the last-administrator check."""
 from __future__ import annotations
 
 import logging
@@ -12,15 +12,16 @@ from app import db
 from app.audit.service import record, snapshot
 from app.errors import UserError
 from app.inputs import parse_email
-from app.models import SecurityProfile, User, utcnow
+from app.models import ProfilePermission, SecurityProfile, User, user_profiles, utcnow
 from app.money import check_currency
-from app.security import passwords
+from app.security import passwords, throttle
+from app.security.client import client_address
+from app.security.password_policy import PasswordPolicy, check_password, password_used_before, remember_password
+from app.security.permissions import Permission
 
 log = logging.getLogger(__name__)
 
 LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{1,79}")
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 256
 USER_AUDIT_FIELDS = ("login", "name", "email", "active", "suspended", "timezone", "locale",
                      "default_rate_minor", "cost_rate_minor", "currency")
 
@@ -53,14 +54,16 @@ def check_login(login: str) -> str:
 
 
 def check_new_password(user: User, password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the new password has {len(password)} characters; use at least {MIN_PASSWORD_LENGTH}",
+    """Raise UserError unless ``password`` meets the password policy and is not one of the user's recent ones."""
+    policy = PasswordPolicy.load()
+    check_password(policy, password, login=user.login, name=user.name or "")
+    if password_used_before(user, password, policy.history_count, _verify):
+        raise UserError(f"the new password is one of your last {policy.history_count} passwords; choose a new one",
                         field="new_password")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise UserError(f"the new password is longer than {MAX_PASSWORD_LENGTH} characters", field="new_password")
-    lowered = password.lower()
-    if user.login in lowered or (user.name and user.name.lower() in lowered):
-        raise UserError("the new password contains your login or name; choose another", field="new_password")
+
+
+def _verify(password: str, stored_hash: str) -> bool:
+    return passwords.verify_password(password, stored_hash, _password_key())
 
 
 def find_profiles(names: list[str]) -> list[SecurityProfile]:
@@ -95,29 +98,6 @@ def create_user(login: str, name: str, *, profiles: list[str], email: str = "", 
     return user, one_time
 
 
-def authenticate(login: str, password: str) -> User | None:
-    """Return the user when login and password match an active account, else None.
-
-    An unknown login is checked against a dummy hash so both cases take the same time.
-    """
-    normalized = (login or "").strip().lower()
-    user = db.session.scalar(select(User).where(func.lower(User.login) == normalized))
-    if user is None:
-        passwords.verify_password(password, passwords.dummy_hash(_password_key(), _rounds()), _password_key())
-        record("auth.login_failed", object_type="user", login=normalized[:80], outcome="failure",
-               details={"reason": "unknown login"})
-        return None
-    if not passwords.verify_password(password, user.password_hash, _password_key()) or not user.is_active:
-        user.failed_logins += 1
-        reason = "wrong password" if user.is_active else "account disabled"
-        record("auth.login_failed", user, actor=user, outcome="failure", details={"reason": reason})
-        return None
-    user.failed_logins = 0
-    user.last_login_at = utcnow()
-    record("auth.login", user, actor=user)
-    return user
-
-
 def update_preferences(user: User, timezone: str, locale: str) -> None:
     """Change a person's own time zone and number format, audited with before and after."""
     from app.inputs import parse_locale, parse_timezone
@@ -131,23 +111,90 @@ def update_preferences(user: User, timezone: str, locale: str) -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    if not passwords.verify_password(current, user.password_hash, _password_key()):
-        raise UserError("the current password is wrong", field="current_password")
-    if current == new:
+    """Replace the person's own password after checking the current one and the policy; audited.
+
+    A wrong current password counts as a failed sign-in of the login, so the same delays
+    stop someone at an unattended session from guessing it. The caller must commit that
+    count although it raises UserError.
+    """
+    _check_current_password(user, current)
+    if passwords.normalize(current) == passwords.normalize(new):
         raise UserError("the new password must differ from the current one", field="new_password")
     check_new_password(user, new)
+    now = utcnow()
     user.password_hash = passwords.hash_password(new, _password_key(), _rounds())
+    remember_password(user, user.password_hash, PasswordPolicy.load().history_count, now)
+    before = snapshot(user, ("must_change_password",))
     user.must_change_password = False
-    user.password_changed_at = utcnow()
-    record("user.password_change", user, actor=user)
+    user.password_changed_at = now
+    throttle.clear_login(user.login)
+    record("user.password_change", user, actor=user, before=before, after=snapshot(user, ("must_change_password",)))
+    log.info("user %s changed their password", user.id)
+
+
+def _check_current_password(user: User, current: str) -> None:
+    digest, address, now = throttle.login_key(user.login), client_address(), utcnow()
+    refusal = throttle.check(digest, address, now)
+    if refusal is not None:
+        raise UserError(f"too many wrong passwords: wait {refusal.retry_after} second(s), then try again; the "
+                        "current password was not checked", field="current_password")
+    if not _verify(current, user.password_hash):
+        throttle.count_failure(digest, address, now)
+        record("user.password_change", user, actor=user, outcome="failure",
+               details={"reason": "wrong current password"})
+        raise UserError("the current password is wrong", field="current_password")
 
 
 def reset_password(user: User) -> str:
-    """Give ``user`` a new one-time password (returned, shown once) and force a change."""
+    """Give ``user`` a new one-time password (returned, shown once) and force a change.
+
+    The failure counters start again from zero, because guesses against the old password
+    no longer matter. A suspension stays: only an unlock by an administrator lifts it.
+    """
     one_time = passwords.generate_one_time_password()
     user.password_hash = passwords.hash_password(one_time, _password_key(), _rounds())
     user.must_change_password = True
+    user.failed_logins = 0
+    throttle.clear_login(user.login)
+    record("user.password_reset", user, details={"suspended": user.suspended})
+    log.info("user %s got a new one-time password", user.id)
+    return one_time
+
+
+def require_password_change(user: User) -> None:
+    """Make ``user`` choose a new password at the next request or sign-in; audited."""
+    before = snapshot(user, ("must_change_password",))
+    user.must_change_password = True
+    record("user.require_password_change", user, before=before, after=snapshot(user, ("must_change_password",)))
+
+
+def unlock(user: User, reason: str) -> None:
+    """Lift a suspension and clear the failure counters; audited with ``reason``.
+
+    Used by the web page and by ``trackerbox user unlock``, which checks no permission.
+    """
+    before = snapshot(user, ("suspended", "failed_logins"))
     user.suspended = False
     user.failed_logins = 0
-    record("user.password_reset", user)
-    return one_time
+    throttle.clear_login(user.login)
+    record("user.unlock", user, before=before, after=snapshot(user, ("suspended", "failed_logins")),
+           details={"reason": reason})
+    log.info("user %s unlocked", user.id)
+
+
+def other_active_administrators(user: User) -> int:
+    """Count active, unsuspended users other than ``user`` who have users.manage."""
+    holders = (
+        select(user_profiles.c.user_id)
+        .join(ProfilePermission, ProfilePermission.profile_id == user_profiles.c.profile_id)
+        .where(ProfilePermission.permission == Permission.USERS_MANAGE.value)
+    )
+    return db.session.scalar(
+        select(func.count()).select_from(User)
+        .where(User.id.in_(holders), User.id != user.id, User.active.is_(True), User.suspended.is_(False))
+    ) or 0
+
+
+def is_last_active_administrator(user: User) -> bool:
+    """Return True when ``user`` has users.manage and no other active, unsuspended user has it."""
+    return user.can(Permission.USERS_MANAGE.value) and other_active_administrators(user) == 0

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from app.access.guard import in_public_network, refuse_sign_in
 from app.audit.service import record
-from app.auth import services
+from app.auth import services, signin
 from app.auth.forms import ChangePasswordForm, LoginForm, PreferencesForm
 from app.errors import UserError
 from app.security import sessions
 from app.security.client import client_address
+from app.security.password_policy import PasswordPolicy
 from app.security.permissions import public, signed_in
 
 bp = Blueprint("auth", __name__)
@@ -41,17 +43,22 @@ def login():
     public_mode = public_network or request.args.get("public") == "1" or bool(form.public.data)
     page = {"form": form, "public_mode": public_mode, "public_network": public_network}
     if form.validate_on_submit():
-        user = services.authenticate(form.login.data, form.password.data)
-        if user is None:
-            # The failed attempt and its audit record are kept although the response is 401.
+        attempt = signin.attempt_sign_in(form.login.data, form.password.data)
+        if attempt.user is None:
+            # The counted failure and its audit record are kept although the response is an error.
             g.commit_despite_error = True
-            flash("Sign-in failed: the login or password is wrong, or the account is not active.", "error")
-            return render_template("auth/login.html", **page), 401
+            flash(attempt.failure_message(), "error")
+            return render_template("auth/login.html", **page), 429 if attempt.refusal else 401
+        user = attempt.user
         refused = refuse_sign_in(user, client_address())
         if refused:
             return refused
         sessions.start_session(public=public_mode)
         login_user(user, remember=False)
+        if attempt.expires_in_days is not None:
+            expires = attempt.expires_at.astimezone(ZoneInfo(attempt.user.timezone))
+            flash(f"Your password expires in {attempt.expires_in_days} day(s), on {expires:%Y-%m-%d %H:%M} "
+                  f"({attempt.user.timezone}). Choose a new one under Password in the menu.", "warning")
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", **page)
 
@@ -95,6 +102,7 @@ def preferences():
 @signed_in
 def change_password():
     form = ChangePasswordForm()
+    policy = PasswordPolicy.load()
     if form.validate_on_submit():
         if form.new_password.data != form.confirm_password.data:
             form.confirm_password.errors.append("The two new passwords differ.")
@@ -102,9 +110,11 @@ def change_password():
             try:
                 services.change_password(current_user, form.current_password.data, form.new_password.data)
             except UserError as exc:
+                # A wrong current password is counted against the login; keep that count.
+                g.commit_despite_error = exc.field == "current_password"
                 getattr(form, exc.field or "new_password").errors.append(exc.message)
             else:
                 flash("Your password was changed.", "success")
                 return redirect(url_for("dashboard.index"))
-        return render_template("auth/change_password.html", form=form), 400
-    return render_template("auth/change_password.html", form=form)
+        return render_template("auth/change_password.html", form=form, policy=policy), 400
+    return render_template("auth/change_password.html", form=form, policy=policy)

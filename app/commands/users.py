@@ -51,13 +51,32 @@ def list_users() -> None:
 @click.argument("login")
 @in_transaction()
 def reset_password(login: str) -> None:
-    """Give a user a new one-time password, lift a suspension and print the password."""
+    """Give a user a new one-time password and print it. A suspension stays; see `user unlock`."""
     user = _find(login)
     one_time = services.reset_password(user)
     click.echo(f"New one-time password for {user.login!r}: {one_time}")
     if not user.active:
         click.echo(f"Note: the account {user.login!r} is disabled; an administrator must enable it before "
                    "this password works.")
+    if user.suspended:
+        click.echo(f"Note: the account {user.login!r} is suspended; run `trackerbox user unlock {user.login}` "
+                   "to reactivate it.")
+
+
+@user_group.command("unlock")
+@click.argument("login")
+@click.option("--reason", default="reactivated with trackerbox user unlock on the server", show_default=True,
+              help="Why the account is reactivated; written to the audit trail.")
+@in_transaction()
+def unlock(login: str, reason: str) -> None:
+    """Reactivate an account suspended after failed sign-ins, the last administrator's too."""
+    user = _find(login)
+    if not user.suspended:
+        raise click.ClickException(f"user {user.login!r} is not suspended; nothing to unlock")
+    services.unlock(user, reason.strip()[:500] or "no reason given")
+    click.echo(f"User {user.login!r} is no longer suspended and may sign in again.")
+    if not user.active:
+        click.echo(f"Note: the account {user.login!r} is disabled; an administrator must also enable it.")
 
 
 def _find(login: str) -> User:

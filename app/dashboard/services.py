@@ -13,6 +13,7 @@ from app.models import (
     ReportStatus, TimeEntry, User, AuditEvent,
 )
 from app.projects.scoping import looked_after_client_ids, managed_project_ids
+from app.security import throttle
 from app.security.permissions import Permission
 
 OPEN_INVOICE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
@@ -143,10 +144,16 @@ def billing_panel(user: User) -> BillingPanel:
 
 
 def admin_panel() -> dict:
-    since = datetime.now(ZoneInfo("UTC")) - timedelta(days=7)
+    now = datetime.now(ZoneInfo("UTC"))
+    since = now - timedelta(days=7)
     return {
         "users": db.session.scalar(select(func.count()).select_from(User).where(User.active.is_(True))),
         "suspended": list(db.session.scalars(select(User).where(User.suspended.is_(True)).order_by(User.login))),
+        "failing": list(db.session.scalars(
+            select(User).where(User.failed_logins > 0, User.suspended.is_(False))
+            .order_by(User.failed_logins.desc(), User.login).limit(10)
+        )),
+        "blocked_addresses": throttle.blocked_addresses(now),
         "failed_logins": db.session.scalar(
             select(func.count()).select_from(AuditEvent)
             .where(AuditEvent.action == "auth.login_failed", AuditEvent.created_at >= since)

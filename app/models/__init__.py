@@ -20,13 +20,14 @@ from app.models.invoices import (
 from app.models.projects import BillingMethod, Client, Project, ProjectMember, Task, client_managers
 from app.models.sessions import AllowedNetwork, UserSession
 from app.models.settings import Setting
+from app.models.signin import PasswordHistory, SignInThrottle
 from app.models.time import ApprovalDecision, EntryStatus, Timesheet, TimesheetStatus, TimeEntry
 
 __all__ = [
     "AllowedNetwork", "ApprovalDecision", "AuditEvent", "Base", "BillingMethod", "Client", "ClientCredit", "EntryStatus",
     "Expense", "ExpenseCategory", "ExpenseReport", "ExpenseStatus", "ImportBatch", "Invoice", "InvoiceKind",
-    "InvoiceLine", "InvoiceLineTax", "InvoiceStatus", "LineKind", "NumberSequence", "Payment",
+    "InvoiceLine", "InvoiceLineTax", "InvoiceStatus", "LineKind", "NumberSequence", "PasswordHistory", "Payment",
     "PaymentMethod", "ProfilePermission", "Project", "ProjectMember", "ReportStatus", "SecurityProfile",
-    "Setting", "Task", "TaxRate", "TimeEntry", "Timesheet", "TimesheetStatus", "User", "client_managers",
-    "UserSession", "user_profiles", "utcnow",
+    "Setting", "SignInThrottle", "Task", "TaxRate", "TimeEntry", "Timesheet", "TimesheetStatus", "User",
+    "client_managers", "UserSession", "user_profiles", "utcnow",
 ]
