@@ -98,6 +98,9 @@ def create_user(login: str, name: str, *, profiles: list[str], email: str = "", 
 def authenticate(login: str, password: str) -> User | None:
     """Return the user when login and password match an active account, else None.
 
+    This is the password step only; ``record_sign_in`` audits the sign-in once every
+    factor has passed.
+
     An unknown login is checked against a dummy hash so both cases take the same time.
     """
     normalized = (login or "").strip().lower()
@@ -113,9 +116,13 @@ def authenticate(login: str, password: str) -> User | None:
         record("auth.login_failed", user, actor=user, outcome="failure", details={"reason": reason})
         return None
     user.failed_logins = 0
-    user.last_login_at = utcnow()
-    record("auth.login", user, actor=user)
     return user
+
+
+def record_sign_in(user: User, second_factor: str) -> None:
+    """Note and audit a finished sign-in; ``second_factor`` is "none", "totp" or "recovery_code"."""
+    user.last_login_at = utcnow()
+    record("auth.login", user, actor=user, details={"second_factor": second_factor})
 
 
 def update_preferences(user: User, timezone: str, locale: str) -> None:

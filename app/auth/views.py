@@ -4,13 +4,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from app.audit.service import record
 from app.auth import services
 from app.auth.forms import ChangePasswordForm, LoginForm, PreferencesForm
+from app.auth.signin import complete_sign_in
 from app.errors import UserError
 from app.security.permissions import public, signed_in
+from app.two_factor import signin as two_factor_signin
 
 bp = Blueprint("auth", __name__)
 
@@ -36,9 +38,12 @@ def login():
             g.commit_despite_error = True
             flash("Sign-in failed: the login or password is wrong, or the account is not active.", "error")
             return render_template("auth/login.html", form=form), 401
-        session.clear()
-        login_user(user)
-        return redirect(_safe_next(request.args.get("next")))
+        target = _safe_next(request.args.get("next"))
+        if two_factor_signin.needs_second_step(user):
+            two_factor_signin.begin(user, target)
+            return redirect(url_for("two_factor.verify"))
+        complete_sign_in(user)
+        return redirect(target)
     return render_template("auth/login.html", form=form)
 
 

@@ -20,12 +20,14 @@ from app.models.invoices import (
 from app.models.projects import BillingMethod, Client, Project, ProjectMember, Task, client_managers
 from app.models.settings import Setting
 from app.models.time import ApprovalDecision, EntryStatus, Timesheet, TimesheetStatus, TimeEntry
+from app.models.two_factor import RecoveryCode, UserTotp
 
 __all__ = [
     "ApprovalDecision", "AuditEvent", "Base", "BillingMethod", "Client", "ClientCredit", "EntryStatus",
     "Expense", "ExpenseCategory", "ExpenseReport", "ExpenseStatus", "ImportBatch", "Invoice", "InvoiceKind",
     "InvoiceLine", "InvoiceLineTax", "InvoiceStatus", "LineKind", "NumberSequence", "Payment",
-    "PaymentMethod", "ProfilePermission", "Project", "ProjectMember", "ReportStatus", "SecurityProfile",
+    "PaymentMethod", "ProfilePermission", "Project", "ProjectMember", "RecoveryCode", "ReportStatus",
+    "SecurityProfile",
     "Setting", "Task", "TaxRate", "TimeEntry", "Timesheet", "TimesheetStatus", "User", "client_managers",
-    "user_profiles", "utcnow",
+    "UserTotp", "user_profiles", "utcnow",
 ]
