@@ -32,7 +32,7 @@ class UserTotp(Base):
 
 
 class RecoveryCode(Base):
-    """A single-use code that stands in for a TOTP code, stored only as a keyed hash."""
+    """A code that replaces a TOTP code once, stored only as a keyed hash."""
 
     __tablename__ = "totp_recovery_codes"
 

@@ -1,7 +1,7 @@
 """TOTP code checks (RFC 6238: SHA-1, 6 digits, 30-second steps) and recovery codes.
 
-Authenticator apps use SHA-1, 6 digits and 30 seconds unless told otherwise, so these
-defaults keep every common app working.
+Authenticator apps use SHA-1, 6 digits and 30 seconds unless configured otherwise, so
+these defaults keep every common app working.
 """
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ RESET_REASON_MAX_LENGTH = 400
 
 @dataclass(frozen=True)
 class Enrolment:
-    """What the set-up page shows while a secret waits for its first code."""
+    """A secret waiting for its first code, with its otpauth URI and QR code for the set-up page."""
 
     secret: str
     uri: str

@@ -1,9 +1,9 @@
 """The second sign-in step: a pending sign-in kept in the session between password and code.
 
-After a correct password the session holds only the user id, an expiry time, the count
-of rejected codes at that moment and the page to open afterwards; the person is not
-signed in. The count of rejected codes itself is kept in the database, so sending an
-older copy of the session cookie does not give more attempts.
+After a correct password the person is not signed in yet. The session then holds only
+the user id, an expiry time, the count of rejected codes at that moment and the page to
+open afterwards. The count of rejected codes itself is kept in the database, so sending
+an older copy of the session cookie does not give more attempts.
 """
 from __future__ import annotations
 
@@ -64,24 +64,22 @@ def load() -> Pending:
         raise SignInRestart("no sign-in is waiting for a code; sign in with your login and password")
     if codes.now_unix() > state["expires_at"]:
         end()
+        log.info("pending sign-in of user %s timed out", state["user_id"])
         raise SignInRestart(f"the sign-in timed out after {PENDING_SECONDS // 60} minutes without a valid code; "
                             "sign in with your password again")
     user = db.session.get(User, state["user_id"])
     row = services.get_totp(user) if user is not None else None
     if user is None or not user.is_active or row is None or not row.enabled:
         end()
+        log.info("pending sign-in of user %s ended: account disabled or second factor removed", state["user_id"])
         raise SignInRestart("the account changed while you were signing in; sign in with your password again")
     used = row.failed_attempts - state["failures_before"]
     # A negative count means a code was accepted elsewhere since the password step.
     if used < 0 or used >= MAX_ATTEMPTS:
         end()
+        log.info("pending sign-in of user %s ended: %s codes rejected since the password step", user.id, used)
         raise SignInRestart("too many wrong codes; sign in with your password again")
     return Pending(user=user, failures_before=state["failures_before"], next_url=state["next"])
-
-
-def attempts_left(pending: Pending) -> int:
-    row = services.get_totp(pending.user)
-    return max(MAX_ATTEMPTS - (row.failed_attempts - pending.failures_before), 0)
 
 
 def verify(pending: Pending, code: str) -> services.Accepted:
