@@ -27,8 +27,9 @@ class RegenerateForm(FlaskForm):
 
 
 class ResetForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=400)],
-                           description="Kept in the audit trail, e.g. \u201cphone lost, identity checked in person\u201d.")
+    """The reset form on a user's edit page; the service requires the reason and checks its length."""
+
+    reason = TextAreaField("Reason")
 
 
 class RequirementForm(FlaskForm):
