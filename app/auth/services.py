@@ -98,7 +98,7 @@ def create_user(login: str, name: str, *, profiles: list[str], email: str = "", 
 def authenticate(login: str, password: str) -> User | None:
     """Return the user when login and password match an active account, else None.
 
-    This is the password step only; ``record_sign_in`` audits the sign-in once every
+    This is only the password step. ``record_sign_in`` audits the sign-in once every
     factor has passed.
 
     An unknown login is checked against a dummy hash so both cases take the same time.
@@ -120,7 +120,7 @@ def authenticate(login: str, password: str) -> User | None:
 
 
 def record_sign_in(user: User, second_factor: str) -> None:
-    """Note and audit a finished sign-in; ``second_factor`` is "none", "totp" or "recovery_code"."""
+    """Set the last sign-in time and audit a finished sign-in (``second_factor``: "none", "totp" or "recovery_code")."""
     user.last_login_at = utcnow()
     record("auth.login", user, actor=user, details={"second_factor": second_factor})
 
