@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 BLUEPRINT_MODULES = (
     "app.auth.views",
+    "app.two_factor.views",
     "app.dashboard.views",
     "app.admin.views",
     "app.projects.views",

@@ -9,6 +9,8 @@ from app.config import ConfigError, Settings, write_secret_key
 
 PASSWORD_KEY_FILE = "password_hmac.key"
 AUDIT_KEY_FILE = "audit_chain.key"
+# Encrypts TOTP secrets and keys the recovery code hashes.
+TWO_FACTOR_KEY_FILE = "two_factor.key"
 
 
 def _write_random_key(path: Path) -> None:
@@ -19,12 +21,12 @@ def _write_random_key(path: Path) -> None:
 
 
 def ensure_keys(settings: Settings) -> list[str]:
-    """Create whichever of the secret, password and audit keys is missing; return the names made."""
+    """Create whichever of the secret, password, audit and two-factor keys is missing; return the names made."""
     created = []
     if not settings.secret_key:
         settings.secret_key = write_secret_key(settings.secret_key_path)
         created.append(settings.secret_key_path.name)
-    for name in (PASSWORD_KEY_FILE, AUDIT_KEY_FILE):
+    for name in (PASSWORD_KEY_FILE, AUDIT_KEY_FILE, TWO_FACTOR_KEY_FILE):
         path = settings.data_dir / name
         if not path.exists():
             _write_random_key(path)

@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 from app import db
 from app.config import Settings
 from app.errors import UserError
-from app.keys import AUDIT_KEY_FILE, PASSWORD_KEY_FILE, read_key
+from app.keys import AUDIT_KEY_FILE, PASSWORD_KEY_FILE, TWO_FACTOR_KEY_FILE, read_key
 from app.access.guard import enforce_allowed_address, public_terminal_request
 from app.security.permissions import check_request_permission
 
@@ -86,6 +86,7 @@ def configure_keys(app: Flask, settings: Settings) -> None:
     app.extensions["trackerbox_keys"] = {
         "password": read_key(settings, PASSWORD_KEY_FILE),
         "audit": read_key(settings, AUDIT_KEY_FILE),
+        "two_factor": read_key(settings, TWO_FACTOR_KEY_FILE),
     }
 
 
@@ -139,7 +140,7 @@ def configure_request_hooks(app: Flask) -> None:
             return None
         _reject_control_characters()
         check_request_permission(app.view_functions.get(request.endpoint))
-        return enforce_allowed_address() or _force_password_change()
+        return enforce_allowed_address() or _force_password_change() or _force_two_factor_enrolment()
 
     @app.after_request
     def finish_transaction(response):
@@ -185,6 +186,18 @@ def _force_password_change():
     if current_user.is_authenticated and current_user.must_change_password and request.endpoint not in allowed:
         flash("Choose your own password before you continue.", "info")
         return redirect(url_for("auth.change_password"))
+    return None
+
+
+def _force_two_factor_enrolment():
+    """Send a person whose security profile requires a second factor, and who has none, to set one up."""
+    from app.two_factor.services import needs_enrolment
+
+    allowed = {"two_factor.setup", "two_factor.start", "two_factor.confirm", "auth.logout"}
+    if (current_user.is_authenticated and not current_user.must_change_password
+            and request.endpoint not in allowed and needs_enrolment(current_user)):
+        flash("Your security profile requires two-factor sign-in. Set it up before you continue.", "info")
+        return redirect(url_for("two_factor.setup"))
     return None
 
 

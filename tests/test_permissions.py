@@ -15,7 +15,7 @@ def test_public_routes_are_few(app):
         rule.rule for rule in app.url_map.iter_rules()
         if rule.endpoint != "static" and declared_permissions(app.view_functions[rule.endpoint]) == PUBLIC
     )
-    assert public == ["/healthz", "/login"]
+    assert public == ["/healthz", "/login", "/login/verify"]
 
 
 def test_undeclared_route_is_refused(app, client, make_user):

@@ -98,6 +98,12 @@ def create_user(login: str, name: str, *, profiles: list[str], email: str = "", 
     return user, one_time
 
 
+def record_sign_in(user: User, second_factor: str) -> None:
+    """Set the last sign-in time and audit a finished sign-in (``second_factor``: "none", "totp" or "recovery_code")."""
+    user.last_login_at = utcnow()
+    record("auth.login", user, actor=user, details={"second_factor": second_factor})
+
+
 def update_preferences(user: User, timezone: str, locale: str) -> None:
     """Change a person's own time zone and number format, audited with before and after."""
     from app.inputs import parse_locale, parse_timezone

@@ -1,4 +1,5 @@
-"""One sign-in attempt: throttles, the password check, suspension, hash upgrade and aging.
+"""One sign-in attempt: throttles, the password check, suspension, hash upgrade and aging;
+and ``complete_sign_in``, the last step of every sign-in once all factors passed.
 
 Known and unknown logins take the same path: both are throttled by the same counters,
 both cost one bcrypt check, and both give the same message. A disabled or suspended
@@ -11,13 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_login import login_user
 from sqlalchemy import func, select, text
 
 from app import company, db
 from app.audit.service import record, snapshot
+from app.auth import services
 from app.auth.services import is_last_active_administrator
 from app.models import User, utcnow
-from app.security import passwords, throttle
+from app.security import passwords, sessions, throttle
 from app.security.client import client_address
 from app.security.password_policy import PasswordPolicy, days_until_expiry, password_expires_at
 
@@ -135,7 +138,6 @@ def _suspend(user: User, suspend_after: int) -> None:
 def _succeed(user: User, normalized: str, password: str, now: datetime) -> SignInAttempt:
     throttle.clear_login(normalized)
     user.failed_logins = 0
-    user.last_login_at = now
     if passwords.needs_rehash(user.password_hash, _rounds()):
         before = {"bcrypt_rounds": passwords.hash_rounds(user.password_hash)}
         user.password_hash = passwords.hash_password(password, _password_key(), _rounds())
@@ -145,5 +147,15 @@ def _succeed(user: User, normalized: str, password: str, now: datetime) -> SignI
     if expires_at is not None and expires_at <= now and not user.must_change_password:
         user.must_change_password = True
         record("user.password_expired", user, actor=user, details={"expired_at": expires_at})
-    record("auth.login", user, actor=user)
     return SignInAttempt(user=user, expires_in_days=days_until_expiry(user, policy, now), expires_at=expires_at)
+
+
+def complete_sign_in(user: User, second_factor: str = "none", *, public: bool = False) -> None:
+    """Audit the sign-in and start the signed-in session of ``user`` under a new session id.
+
+    Every way of signing in ends here (password only, or password and a second factor),
+    so this is the one place that decides how a session starts.
+    """
+    services.record_sign_in(user, second_factor)
+    sessions.start_session(public=public)
+    login_user(user, remember=False)

@@ -5,17 +5,19 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, make_response, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from app.access.guard import in_public_network, refuse_sign_in
 from app.audit.service import record
 from app.auth import services, signin
 from app.auth.forms import ChangePasswordForm, LoginForm, PreferencesForm
+from app.auth.signin import complete_sign_in
 from app.errors import UserError
 from app.security import sessions
 from app.security.client import client_address
 from app.security.password_policy import PasswordPolicy
 from app.security.permissions import public, signed_in
+from app.two_factor import signin as two_factor_signin
 
 bp = Blueprint("auth", __name__)
 
@@ -53,13 +55,18 @@ def login():
         refused = refuse_sign_in(user, client_address())
         if refused:
             return refused
-        sessions.start_session(public=public_mode)
-        login_user(user, remember=False)
+        target = _safe_next(request.args.get("next"))
+        if two_factor_signin.needs_second_step(user):
+            two_factor_signin.begin(user, target, public=public_mode)
+            destination = url_for("two_factor.verify")
+        else:
+            complete_sign_in(user, public=public_mode)
+            destination = target
         if attempt.expires_in_days is not None:
-            expires = attempt.expires_at.astimezone(ZoneInfo(attempt.user.timezone))
+            expires = attempt.expires_at.astimezone(ZoneInfo(user.timezone))
             flash(f"Your password expires in {attempt.expires_in_days} day(s), on {expires:%Y-%m-%d %H:%M} "
-                  f"({attempt.user.timezone}). Choose a new one under Password in the menu.", "warning")
-        return redirect(_safe_next(request.args.get("next")))
+                  f"({user.timezone}). Choose a new one under Password in the menu.", "warning")
+        return redirect(destination)
     return render_template("auth/login.html", **page)
 
 

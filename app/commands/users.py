@@ -8,6 +8,7 @@ from app import db
 from app.auth import services
 from app.commands.context import in_transaction
 from app.models import User
+from app.two_factor import services as two_factor
 
 
 def register(cli: click.Group) -> None:
@@ -77,6 +78,21 @@ def unlock(login: str, reason: str) -> None:
     click.echo(f"User {user.login!r} is no longer suspended and may sign in again.")
     if not user.active:
         click.echo(f"Note: the account {user.login!r} is disabled; an administrator must also enable it.")
+
+
+@user_group.command("reset-two-factor")
+@click.argument("login")
+@click.option("--reason", required=True, help="Why the second factor is removed; kept in the audit trail.")
+@in_transaction()
+def reset_two_factor(login: str, reason: str) -> None:
+    """Remove a user's second factor, so they sign in with the password only (or set up a new one)."""
+    user = _find(login)
+    two_factor.reset_second_factor(None, user, reason)
+    click.echo(f"Second factor of {user.login!r} removed; their recovery codes no longer work.")
+    required_by = two_factor.requiring_profiles(user)
+    if required_by:
+        click.echo(f"Their profile {', '.join(required_by)} requires a second factor, so they must set up a new one "
+                   "right after signing in with the password.")
 
 
 def _find(login: str) -> User:

@@ -22,12 +22,13 @@ from app.models.sessions import AllowedNetwork, UserSession
 from app.models.settings import Setting
 from app.models.signin import PasswordHistory, SignInThrottle
 from app.models.time import ApprovalDecision, EntryStatus, Timesheet, TimesheetStatus, TimeEntry
+from app.models.two_factor import RecoveryCode, UserTotp
 
 __all__ = [
     "AllowedNetwork", "ApprovalDecision", "AuditEvent", "Base", "BillingMethod", "Client", "ClientCredit", "EntryStatus",
     "Expense", "ExpenseCategory", "ExpenseReport", "ExpenseStatus", "ImportBatch", "Invoice", "InvoiceKind",
     "InvoiceLine", "InvoiceLineTax", "InvoiceStatus", "LineKind", "NumberSequence", "PasswordHistory", "Payment",
-    "PaymentMethod", "ProfilePermission", "Project", "ProjectMember", "ReportStatus", "SecurityProfile",
-    "Setting", "SignInThrottle", "Task", "TaxRate", "TimeEntry", "Timesheet", "TimesheetStatus", "User",
-    "client_managers", "UserSession", "user_profiles", "utcnow",
+    "PaymentMethod", "ProfilePermission", "Project", "ProjectMember", "RecoveryCode", "ReportStatus",
+    "SecurityProfile", "Setting", "SignInThrottle", "Task", "TaxRate", "TimeEntry", "Timesheet", "TimesheetStatus",
+    "User", "UserSession", "UserTotp", "client_managers", "user_profiles", "utcnow",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -27,6 +27,8 @@ class SecurityProfile(Base):
     description: Mapped[str] = mapped_column(String(400), default="")
     # Built-in profiles may be edited but not deleted.
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Members must sign in with a TOTP second factor; those without one enrol first.
+    require_totp: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     permissions: Mapped[list[ProfilePermission]] = relationship(
         back_populates="profile", cascade="all, delete-orphan", lazy="selectin"
     )
