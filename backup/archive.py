@@ -141,6 +141,31 @@ def write_archive(settings: Settings, out: BinaryIO, *, include_secrets: bool = 
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def write_archive_file(settings: Settings, path: Path, *, include_secrets: bool = False,
+                       progress: Progress | None = None) -> Manifest:
+    """Write an archive to ``path`` under a temporary name, renamed into place only when complete."""
+    path = Path(path)
+    if path.exists():
+        raise BackupError(f"{path} exists already; choose another file name or move the old archive away")
+    if not path.parent.is_dir():
+        raise BackupError(f"the folder {path.parent} does not exist; create it or choose another --output")
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise BackupError(f"cannot write to {path.parent}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            manifest = write_archive(settings, out, include_secrets=include_secrets, progress=progress)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return manifest
+
+
 def _producer_failure(error: BaseException | None, encrypt_error: Exception | None) -> BackupError:
     if isinstance(error, BackupError):
         return error
@@ -284,4 +309,4 @@ def secret_files(settings: Settings) -> list[Path]:
 
 from backup.reader import read_manifest, verify_archive  # noqa: E402 - re-exported as the public API
 
-__all__ = ["read_manifest", "secret_files", "verify_archive", "write_archive"]
+__all__ = ["read_manifest", "secret_files", "verify_archive", "write_archive", "write_archive_file"]

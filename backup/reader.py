@@ -23,6 +23,7 @@ from backup.errors import BackupError
 from backup.manifest import FORMAT_VERSION, HEADER_NAME, MANIFEST_NAME, ROOT, Manifest, version_tuple
 
 CHUNK = 1024 * 1024
+AGE_MAGIC = b"age-encryption.org/v1"
 Progress = Callable[[int, int], None]
 
 
@@ -62,6 +63,7 @@ def read_manifest(stream: BinaryIO, identity) -> Manifest:
 def read_archive(stream: BinaryIO, identity, *, extract_to: Path | None = None, progress: Progress | None = None,
                  total: int = 0, check_header: Callable[[dict], None] | None = None) -> Manifest:
     """Check the archive as verify_archive does and write each member under ``extract_to``."""
+    _check_age_header(stream)
     decryptor = _Decryptor(stream, identity)
     decryptor.start()
     reader = os.fdopen(decryptor.read_fd, "rb", buffering=CHUNK)
@@ -85,6 +87,18 @@ def read_archive(stream: BinaryIO, identity, *, extract_to: Path | None = None, 
         raise _decrypt_failure(error)
     _compare(manifest, seen)
     return manifest
+
+
+def _check_age_header(stream: BinaryIO) -> None:
+    """Reject a file that is not in the age format before starting the decryptor (seekable streams only)."""
+    if not stream.seekable():
+        return
+    start = stream.tell()
+    head = stream.read(len(AGE_MAGIC))
+    stream.seek(start)
+    if head != AGE_MAGIC and not head.startswith(b"-----BEGIN"):
+        raise BackupError("the file is not an age-encrypted archive (it does not start with "
+                          f"{AGE_MAGIC.decode()}); choose a TrackerBox backup file")
 
 
 def _abandon(reader, decryptor: _Decryptor) -> None:
