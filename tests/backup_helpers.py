@@ -95,21 +95,21 @@ def fresh_url(existing_url: str, tmp_path: Path, name: str = "restored") -> str:
     return url.set(database=f"tb_{name}_{os.getpid()}_{next(_names)}").render_as_string(hide_password=False)
 
 
-def drop_restored_databases(server_url: str, name: str) -> None:
-    """Drop a PostgreSQL database and every database a restore kept beside it."""
+def drop_restore_databases(url: str) -> None:
+    """Drop the PostgreSQL database of ``url`` and every database a restore made or kept beside it."""
     from sqlalchemy import text
 
     from tests import pg_cluster
 
-    admin = pg_cluster.admin_engine(make_url(server_url).set(database="postgres").render_as_string(hide_password=False))
+    name = make_url(url).database
+    patterns = [name, f"{name[:31]}_before_restore_%", f"{name[:38]}_restore_%"]
+    admin = pg_cluster.admin_engine(make_url(url).set(database="postgres").render_as_string(hide_password=False))
     try:
         with admin.connect() as connection:
-            names = connection.scalars(text("SELECT datname FROM pg_database WHERE datname = :n OR datname LIKE :p"),
-                                       {"n": name, "p": f"{name[:31]}_before_restore_%"}).all()
-            names += connection.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
-                                        {"p": f"{name[:38]}_restore_%"}).all()
-        for found in set(names):
-            pg_cluster.drop_database(admin, found)
+            found = {n for pattern in patterns for n in connection.scalars(
+                text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": pattern})}
+        for database in found:
+            pg_cluster.drop_database(admin, database)
     finally:
         admin.dispose()
 

@@ -18,7 +18,7 @@ from app.config import Settings
 from backup.archive import verify_archive, write_archive_file
 from backup.keys import init_identity, load_identity
 from backup.restore import restore_archive
-from tests.backup_helpers import (add_receipts, drop_restored_databases, file_digest, file_hashes, fill_demo,
+from tests.backup_helpers import (add_receipts, drop_restore_databases, file_digest, file_hashes, fill_demo,
                                   fresh_url, new_box, settings_of, table_rows, without_restore_event)
 from tests import pg_cluster
 from tests.conftest import BACKENDS
@@ -84,7 +84,7 @@ def demo_box(request, demo_sources, tmp_path):
     settings = replace(source, data_dir=data_dir, database_url=url)
     yield settings
     if request.param == "postgresql":
-        drop_restored_databases(url, make_url(url).database)
+        drop_restore_databases(url)
 
 
 def _restore_into_new_box(source, archive: Path, tmp_path: Path, url: str):
@@ -108,7 +108,7 @@ def test_round_trip_same_backend(demo_box, tmp_path):
         assert report.files == 4
     finally:
         if url.startswith("postgresql"):
-            drop_restored_databases(url, url.rsplit("/", 1)[1])
+            drop_restore_databases(url)
 
 
 def test_round_trip_records_restore_in_audit_trail(demo_box, tmp_path):
@@ -126,7 +126,7 @@ def test_round_trip_records_restore_in_audit_trail(demo_box, tmp_path):
         assert "finished" in (target.data_dir / "restore.log").read_text()
     finally:
         if url.startswith("postgresql"):
-            drop_restored_databases(url, url.rsplit("/", 1)[1])
+            drop_restore_databases(url)
 
 
 @pytest.mark.sqlite_only
@@ -152,7 +152,7 @@ def test_round_trip_sqlite_to_postgresql(demo_box, tmp_path, request):
         assert new_id == highest
         assert new_id > report.row_counts["tax_rates"]
     finally:
-        drop_restored_databases(url, url.rsplit("/", 1)[1])
+        drop_restore_databases(url)
 
 
 def test_restore_over_live_data_keeps_old(app, tmp_path):
@@ -175,21 +175,7 @@ def test_restore_over_live_data_keeps_old(app, tmp_path):
         assert any("before-restore" in k or "before_restore" in k for k in report.kept if "uploads" not in k)
     finally:
         if settings.database_url.startswith("postgresql"):
-            _drop_kept(settings.database_url, settings.database_url.rsplit("/", 1)[1])
-
-
-def _drop_kept(url: str, name: str) -> None:
-    from sqlalchemy.engine import make_url
-
-    from tests import pg_cluster
-
-    admin = pg_cluster.admin_engine(make_url(url).set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect() as connection:
-        kept = connection.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
-                                  {"p": f"{name[:31]}_before_restore_%"}).all()
-    for found in kept:
-        pg_cluster.drop_database(admin, found)
-    admin.dispose()
+            drop_restore_databases(settings.database_url)
 
 
 @pytest.mark.sqlite_only
