@@ -31,12 +31,12 @@ from app import db, keys as app_keys
 from app.config import Settings
 from backup import dump
 from backup.errors import BackupError
+from backup.pipes import CHUNK, make_pipe
 from backup.keys import load_recipient
 from backup.manifest import (DATABASE_DIR, FORMAT_VERSION, HEADER_NAME, MANIFEST_NAME, README_NAME, ROOT,
                              SECRETS_DIR, SETTINGS_NAME, UPLOADS_DIR, Manifest, version_tuple)
 
 Progress = Callable[[int, int], None]
-CHUNK = 1024 * 1024
 
 README_TEXT = """TrackerBox backup archive
 
@@ -99,7 +99,7 @@ class _Producer(threading.Thread):
         self.work = work
         self.error: BaseException | None = None
         self.result: Any = None
-        self.read_fd, self.write_fd = os.pipe()
+        self.read_fd, self.write_fd = make_pipe()
 
     def run(self) -> None:
         try:
