@@ -72,7 +72,7 @@ def box_bytes(data_dir: Path) -> int:
 
 
 # Linux carries a process's peak RSS across exec, so the command is started from a small
-# wrapper (python -S, about 10 MiB) rather than from this process, which holds the box's data.
+# wrapper (python -S, about 10 MiB) rather than from this process, which contains the box's data.
 WAIT4_WRAPPER = """
 import os, sys
 pid = os.fork()

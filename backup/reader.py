@@ -1,8 +1,8 @@
 """Decrypting and checking archives, optionally extracting them into a staging folder.
 
-Decryption runs in a worker thread that writes plaintext into a pipe; the calling
-thread reads the tar from the pipe, hashes every member and compares it with the
-manifest at the end. Nothing outside ``extract_to`` is ever written.
+Decryption runs in a worker thread that writes plaintext into a pipe. The calling
+thread reads the tar from the pipe, hashes every member and compares the results with
+the manifest at the end. Nothing outside ``extract_to`` is ever written.
 """
 from __future__ import annotations
 
