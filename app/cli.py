@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "app.commands.uploads",
     "app.commands.audit",
     "app.commands.sessions",
+    "app.commands.backup",
 )
 
 

@@ -28,6 +28,7 @@ _KEYS: dict[str, type] = {
     "bcrypt_rounds": int,
     "trusted_proxy": str,
     "log_level": str,
+    "backup_identity_file": str,
 }
 
 
@@ -44,6 +45,8 @@ class Settings:
     bcrypt_rounds: int = 12
     trusted_proxy: str | None = None
     log_level: str = "INFO"
+    # Where the backup age identity lives; None means <data_dir>/backup_identity.txt.
+    backup_identity_file: Path | None = None
     source: list[str] = field(default_factory=list)
 
     @property
@@ -119,6 +122,7 @@ def load_settings(environ: os._Environ | dict | None = None) -> Settings:
         bcrypt_rounds=int(values.get("bcrypt_rounds", 12)),
         trusted_proxy=str(values["trusted_proxy"]) if values.get("trusted_proxy") else None,
         log_level=str(values.get("log_level", "INFO")).upper(),
+        backup_identity_file=Path(str(values["backup_identity_file"])) if values.get("backup_identity_file") else None,
         source=sources,
     )
     settings.secret_key = _resolve_secret_key(values, settings)
