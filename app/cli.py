@@ -18,6 +18,8 @@ COMMAND_MODULES = (
     "app.commands.demo",
     "app.commands.imports",
     "app.commands.uploads",
+    "app.commands.backup_targets",
+    "app.commands.scheduler",
 )
 
 
