@@ -179,7 +179,7 @@ def serve(app: Flask, settings: Settings, standby_seconds: int = 30) -> None:
     def on_signal(signum, _frame):
         log.info("scheduler received signal %s; stopping", signum)
         stop.set()
-        if current:
+        if current and current[0].running:
             current[0].shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -191,6 +191,8 @@ def serve(app: Flask, settings: Settings, standby_seconds: int = 30) -> None:
                 log.info("scheduler started; heartbeat file %s", settings.data_dir / HEARTBEAT_FILE)
                 scheduler = build_scheduler(app, settings)
                 current.append(scheduler)
+                if stop.is_set():  # the signal came while the scheduler was being built
+                    return
                 touch_heartbeat(settings)
                 scheduler.start()
                 log.info("scheduler stopped")
