@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "app.commands.demo",
     "app.commands.imports",
     "app.commands.uploads",
+    "app.commands.backup",
     "app.commands.backup_targets",
     "app.commands.scheduler",
 )

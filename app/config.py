@@ -28,6 +28,7 @@ _KEYS: dict[str, type] = {
     "bcrypt_rounds": int,
     "trusted_proxy": str,
     "log_level": str,
+    "backup_identity_file": str,
     # E-mail for backup and scheduler failures; no smtp_host means no e-mail.
     "smtp_host": str,
     "smtp_port": int,
@@ -57,6 +58,8 @@ class Settings:
     bcrypt_rounds: int = 12
     trusted_proxy: str | None = None
     log_level: str = "INFO"
+    # Where the backup age identity lives; None means <data_dir>/backup_identity.txt.
+    backup_identity_file: Path | None = None
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_from: str | None = None
@@ -151,6 +154,7 @@ def load_settings(environ: os._Environ | dict | None = None) -> Settings:
         bcrypt_rounds=int(values.get("bcrypt_rounds", 12)),
         trusted_proxy=str(values["trusted_proxy"]) if values.get("trusted_proxy") else None,
         log_level=str(values.get("log_level", "INFO")).upper(),
+        backup_identity_file=Path(str(values["backup_identity_file"])) if values.get("backup_identity_file") else None,
         backup_targets=targets,
         source=sources,
     )

@@ -1,0 +1,45 @@
+"""Maintenance mode: a flag file in the data directory that makes the web app answer 503.
+
+A restore sets the flag while it replaces the database and the uploaded files. Every
+web process checks it at the start of each request, because the restore runs in a
+separate process (the ``trackerbox`` command) and cannot reach the server's memory.
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from app.config import Settings
+
+FLAG_FILE_NAME = "maintenance.json"
+
+
+def flag_path(settings: Settings) -> Path:
+    return settings.data_dir / FLAG_FILE_NAME
+
+
+def is_active(settings: Settings) -> bool:
+    return flag_path(settings).exists()
+
+
+def reason(settings: Settings) -> str:
+    """Return the reason stored in the flag, or a general one when it cannot be read."""
+    try:
+        return str(json.loads(flag_path(settings).read_text(encoding="utf-8"))["reason"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "maintenance"
+
+
+def enter(settings: Settings, why: str) -> None:
+    """Set the flag; raises FileExistsError when another maintenance task holds it."""
+    body = json.dumps({"reason": why, "pid": os.getpid(),
+                       "since": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    fd = os.open(flag_path(settings), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(body + "\n")
+
+
+def leave(settings: Settings) -> None:
+    flag_path(settings).unlink(missing_ok=True)
