@@ -134,3 +134,31 @@ def test_failures_never_rotate_away_verified_archives(app, tmp_path):
 def _entries(config):
     with open_target(config) as transport:
         return list_archives(transport)
+
+
+def test_restore_drill_loads_newest_verified_archive(app, tmp_path, make_user):
+    from app.backups.drill import DrillError, run_drill
+    from backup.keys import load_identity
+
+    make_user("drilled", "Worker")
+    settings = with_identity(app)
+    empty = directory_target(tmp_path / "empty", name="empty")
+    nas = directory_target(tmp_path / "nas")
+    with pytest.raises(DrillError) as caught:
+        run_drill(settings, [empty], load_identity(settings))
+    assert "no verified archive to drill with: empty: no verified archive" in str(caught.value)
+
+    with app.app_context():
+        [result] = jobs.create_backups(settings, [nas], "daily")
+    report = run_drill(settings, [empty, nas], load_identity(settings))
+    assert f"restore drill of {result.archive} from nas passed" in report
+    assert not list(settings.data_dir.glob(".drill-*"))
+
+    # A damaged archive fails the drill: flip one byte in the middle.
+    archive = tmp_path / "nas" / result.archive
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    with pytest.raises(DrillError) as caught:
+        run_drill(settings, [nas], load_identity(settings))
+    assert f"restore drill of {result.archive} from nas failed" in str(caught.value)

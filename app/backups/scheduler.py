@@ -1,4 +1,4 @@
-"""`trackerbox scheduler`: the daily backup, weekly off-site copy, backup check and uploads cleanup.
+"""`trackerbox scheduler`: daily backup, weekly off-site copy, monthly restore drill, backup check, cleanup.
 
 One scheduler runs per installation: it holds the "scheduler" lock (see backup.locks)
 for as long as it lives, and a second one stands by until the lock is free. Jobs run one
@@ -43,6 +43,9 @@ class JobSpec:
     job_id: str
     trigger: CronTrigger
     run: Callable[[Settings], str]
+    # Whether start-up runs a job that has never run; the drill waits for its first due
+    # time, because a new box has no archive to drill with yet.
+    run_if_never_ran: bool = True
 
 
 def _daily_backup(settings: Settings) -> str:
@@ -61,6 +64,16 @@ def _backup(settings: Settings, schedule: str) -> str:
     if failed:
         raise RuntimeError("; ".join(result.message for result in failed))
     return f"verified on {len(results)} target(s)"
+
+
+def _restore_drill(settings: Settings) -> str:
+    from app.backups.drill import run_drill
+
+    with db.transaction(writes=False):
+        targets = select_targets(settings)
+    # Prefer the daily targets: they hold the newest archive and are usually the nearest.
+    targets.sort(key=lambda target: target.schedule != "daily")
+    return run_drill(settings, targets, jobs.load_identity(settings))
 
 
 def _backup_check(settings: Settings) -> str:
@@ -90,6 +103,8 @@ def job_specs(settings: Settings) -> list[JobSpec]:
                                              minute=minute), _weekly_backup),
         JobSpec("uploads_clean", CronTrigger(hour=(hour + 2) % 24, minute=minute), _uploads_clean),
         JobSpec("backup_check", CronTrigger(hour=(hour + 6) % 24, minute=minute), _backup_check),
+        JobSpec("restore_drill", CronTrigger(day=1, hour=(hour + 3) % 24, minute=minute), _restore_drill,
+                run_if_never_ran=False),
     ]
 
 
@@ -104,13 +119,18 @@ def previous_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
 
 
 def missed_jobs(specs: list[JobSpec], now: datetime) -> list[str]:
-    """Return the ids of jobs due since their last recorded start; a job that never ran counts as missed."""
+    """Return the ids of jobs due since their last recorded start.
+
+    A job that never ran counts as missed unless its spec says otherwise.
+    """
     with db.transaction(writes=False):
         last = {row.job_id: row.last_started_at for row in db.session.scalars(select(SchedulerJob))}
     missed = []
     for spec in specs:
         due = previous_fire_time(spec.trigger, now)
         started = last.get(spec.job_id)
+        if started is None and not spec.run_if_never_ran:
+            continue
         if due is not None and (started is None or started < due):
             missed.append(spec.job_id)
     return missed
