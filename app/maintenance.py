@@ -32,8 +32,32 @@ def reason(settings: Settings) -> str:
         return "maintenance"
 
 
+def holder_pid(settings: Settings) -> int | None:
+    """Return the process id stored in the flag, or None when there is none or it is unreadable."""
+    try:
+        return int(json.loads(flag_path(settings).read_text(encoding="utf-8"))["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def enter(settings: Settings, why: str) -> None:
-    """Set the flag; raises FileExistsError when another maintenance task holds it."""
+    """Set the flag; raises FileExistsError when a running process on this machine holds it.
+
+    A flag left by a process that no longer runs (a restore that was killed) is taken over.
+    """
+    pid = holder_pid(settings)
+    if pid is not None and pid != os.getpid() and not _is_running(pid):
+        leave(settings)
     body = json.dumps({"reason": why, "pid": os.getpid(),
                        "since": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     fd = os.open(flag_path(settings), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)

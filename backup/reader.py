@@ -120,8 +120,9 @@ def _drain(reader, decryptor: _Decryptor) -> Exception | None:
 def _decrypt_failure(error: Exception) -> BackupError:
     text = str(error)
     if "No matching keys" in text or "no matching" in text.lower():
-        return BackupError("this identity cannot decrypt the archive: it was encrypted to another box's key; "
-                           "use the identity from that box's recovery sheet")
+        return BackupError("this identity cannot decrypt the archive: it was encrypted to another box's key, "
+                           "or its header is damaged; use the identity from the recovery sheet of the box that "
+                           "made it, or another copy of the backup")
     if "Header is invalid" in text or "header" in text.lower() and "invalid" in text.lower():
         return BackupError("the file is not an age-encrypted TrackerBox archive, or its header is damaged")
     return BackupError(f"the archive is damaged or truncated and cannot be decrypted ({text}); "

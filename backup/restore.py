@@ -38,6 +38,7 @@ from backup.reader import read_archive, verify_archive
 
 log = logging.getLogger(__name__)
 LOG_FILE_NAME = "restore.log"
+STAGING_PREFIX = ".restore-"
 # Room left free beyond what the restore needs, so the box keeps working afterwards.
 FREE_SPACE_MARGIN = 64 * 1024 * 1024
 Progress = Callable[[str, int, int], None]
@@ -102,7 +103,8 @@ def _check_archive(archive_path: Path, identity, progress: Progress | None) -> M
 
 def _restore_in_maintenance(settings: Settings, archive_path: Path, identity, manifest: Manifest, target_url: str,
                             progress: Progress | None) -> RestoreReport:
-    staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=settings.data_dir))
+    _remove_leftovers(settings)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=settings.data_dir))
     try:
         with _open_archive(archive_path) as stream:
             staged = read_archive(stream, identity, extract_to=staging, progress=_phase(progress, "unpacking"),
@@ -126,6 +128,14 @@ def _restore_in_maintenance(settings: Settings, archive_path: Path, identity, ma
         return report
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_leftovers(settings: Settings) -> None:
+    """Delete staging folders of earlier restores that were killed; only called while holding the flag."""
+    for path in settings.data_dir.glob(f"{STAGING_PREFIX}*"):
+        if path.is_dir():
+            log.warning("removed the staging folder %s of an interrupted restore", path)
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _build_database(url: str, dump_dir: Path, manifest: Manifest, progress: Progress | None) -> dict[str, int]:

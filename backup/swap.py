@@ -54,7 +54,9 @@ class SQLiteBuilder:
         self.live = Path(live.database).absolute()
         self.new = self.live.with_name(f"{self.live.name}.restore-{os.getpid()}")
         self.live.parent.mkdir(parents=True, exist_ok=True)
-        self.discard()
+        # Files of an earlier restore that was killed; the maintenance flag rules out a running one.
+        for leftover in self.live.parent.glob(f"{self.live.name}.restore-*"):
+            leftover.unlink(missing_ok=True)
         self.url = live.set(database=str(self.new)).render_as_string(hide_password=False)
 
     def swap_in(self) -> list[str]:
