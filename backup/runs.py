@@ -22,10 +22,10 @@ from typing import BinaryIO
 
 from app.config import Settings
 from backup.retention import (
-    ARCHIVE_SUFFIX, SIDECAR_SUFFIX, ArchiveEntry, archive_name, parse_archive_name, plan_retention,
+    SIDECAR_SUFFIX, ArchiveEntry, archive_name, parse_archive_name, plan_retention,
 )
 from backup.target_config import TargetConfig
-from backup.targets import PARTIAL_SUFFIX, TargetError, Transport, open_target
+from backup.targets import PARTIAL_SUFFIX, TRANSPORT_ERRORS, TargetError, Transport, open_target
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def send_to_target(config: TargetConfig, spool_file: Path, sha256: str, identity
             transport.write_text(name + SIDECAR_SUFFIX, json.dumps(record, indent=1) + "\n")
             log.info("archive %s verified on target %s (%s bytes)", name, config.name, read_size)
             pruned = prune_transport(transport, config)
-    except (TargetError, OSError, EOFError) as exc:
+    except TRANSPORT_ERRORS as exc:
         message = str(exc) if isinstance(exc, TargetError) else f"target {config.name}: {exc}"
         log.error("backup to target %s failed: %s", config.name, message)
         return TargetResult(config.name, False, message, name, size)

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from paramiko import SSHException
+
 from backup.target_config import TargetConfig
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,11 @@ Progress = Callable[[int], None] | None
 
 class TargetError(Exception):
     """A target cannot be reached, written or read; the message says which and why."""
+
+
+# What a transport may raise when a target fails mid-way (a dropped SSH session raises
+# SSHException or EOFError, a local disk OSError); callers catch these per target.
+TRANSPORT_ERRORS = (TargetError, OSError, EOFError, SSHException)
 
 
 class Transport(Protocol):
@@ -192,9 +199,9 @@ class SftpTarget:
             return None
         if kind != CMD_EXTENDED_REPLY:
             return None
-        _bsize, frsize = message.get_int64(), message.get_int64()
-        _blocks, _bfree, bavail = message.get_int64(), message.get_int64(), message.get_int64()
-        return bavail * frsize
+        # The reply lists bsize, frsize, blocks, bfree, bavail, ... as 64-bit integers.
+        fields = [message.get_int64() for _ in range(5)]
+        return fields[4] * fields[1]
 
     def list_names(self) -> list[str]:
         return sorted(attr.filename for attr in self._sftp.listdir_attr(self.config.path)

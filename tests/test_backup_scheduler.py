@@ -140,3 +140,26 @@ def test_two_schedulers_run_each_job_once(app, tmp_path):
     finally:
         _stop(first)
         _stop(second)
+
+
+def test_failed_scheduled_backup_stored_and_mailed_once(app, tmp_path):
+    from tests.backup_builders import directory_target, with_identity
+    from tests.smtp_sink import SmtpSink
+
+    settings = with_identity(app)
+    settings.backup_targets = [directory_target(tmp_path / "nas")]
+    (tmp_path / "nas").rmdir()
+    sink = SmtpSink()
+    try:
+        settings.smtp_host, settings.smtp_port = "127.0.0.1", sink.port
+        settings.smtp_from, settings.smtp_to = "box@example.org", "it@example.org"
+        spec = next(spec for spec in scheduler.job_specs(settings) if spec.job_id == "daily_backup")
+        scheduler.run_job(app, settings, spec)
+    finally:
+        sink.close()
+    with app.app_context():
+        row = db.session.get(SchedulerJob, "daily_backup")
+        assert row.last_outcome == "failed"
+        assert "does not exist" in row.last_message
+    assert len(sink.messages) == 1
+    assert sink.messages[0]["Subject"] == "[TrackerBox] backup failed on 1 of 1 target(s)"

@@ -15,7 +15,7 @@ from pathlib import Path
 from app.config import Settings
 from backup.runs import list_archives
 from backup.target_config import TargetConfig
-from backup.targets import TargetError, open_target
+from backup.targets import TRANSPORT_ERRORS, open_target
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def _fetch_newest(targets: list[TargetConfig], folder: Path) -> tuple[str, str, 
                 with transport.open_read(newest.name) as source, local.open("wb") as sink:
                     shutil.copyfileobj(source, sink, 1024 * 1024)
                 return config.name, newest.name, local
-        except (TargetError, OSError, EOFError) as exc:
+        except TRANSPORT_ERRORS as exc:
             reasons.append(str(exc))
     raise DrillError("no verified archive to drill with: " + "; ".join(reasons or ["no target is configured"]))
 

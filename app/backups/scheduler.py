@@ -38,6 +38,10 @@ SCHEDULER_LOCK = "scheduler"
 CATCH_UP_WINDOW = timedelta(days=32)
 
 
+class ReportedFailure(Exception):
+    """A job failed and has already logged and mailed the details itself."""
+
+
 @dataclass(frozen=True)
 class JobSpec:
     job_id: str
@@ -62,7 +66,7 @@ def _backup(settings: Settings, schedule: str) -> str:
     results = jobs.create_backups(settings, targets, schedule)
     failed = [result for result in results if not result.ok]
     if failed:
-        raise RuntimeError("; ".join(result.message for result in failed))
+        raise ReportedFailure("; ".join(result.message for result in failed))
     return f"verified on {len(results)} target(s)"
 
 
@@ -79,7 +83,7 @@ def _restore_drill(settings: Settings) -> str:
 def _backup_check(settings: Settings) -> str:
     problems = jobs.check_freshness(settings)
     if problems:
-        raise RuntimeError("; ".join(problems))
+        raise ReportedFailure("; ".join(problems))
     return "every target has a current verified backup"
 
 
@@ -143,6 +147,10 @@ def run_job(app: Flask, settings: Settings, spec: JobSpec) -> None:
         log.info("job %s started", spec.job_id)
         try:
             message = spec.run(settings)
+        except ReportedFailure as exc:
+            log.error("job %s failed: %s", spec.job_id, exc)
+            _store(spec.job_id, outcome="failed", message=str(exc))
+            return
         except Exception as exc:  # noqa: BLE001  (a job failure is reported, the scheduler goes on)
             log.exception("job %s failed", spec.job_id)
             _store(spec.job_id, outcome="failed", message=str(exc))

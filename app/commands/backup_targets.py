@@ -77,7 +77,7 @@ def list_archives(target_name: str | None) -> None:
     from app import db
     from app.backups import services
     from backup.runs import list_archives as archives_on
-    from backup.targets import TargetError, open_target
+    from backup.targets import TRANSPORT_ERRORS, open_target
 
     app = get_app()
     unreachable = []
@@ -89,7 +89,7 @@ def list_archives(target_name: str | None) -> None:
         try:
             with open_target(config) as transport:
                 entries = sorted(archives_on(transport), key=lambda entry: entry.created_at, reverse=True)
-        except (TargetError, OSError, EOFError) as exc:
+        except TRANSPORT_ERRORS as exc:
             click.echo(f"  unreachable: {exc}")
             unreachable.append(config.name)
             continue
