@@ -2,8 +2,8 @@
 
 With SQLite every process runs on the one box, so an fcntl lock on a file in the data
 directory is enough. With PostgreSQL several web nodes may each start a scheduler, so
-the lock is a session-level advisory lock held on a connection of its own; it ends
-when that connection closes, including when the process dies.
+the lock is a session-level advisory lock held on a connection of its own. It ends
+when that connection closes, which includes the death of the process.
 """
 from __future__ import annotations
 

@@ -28,11 +28,11 @@ Progress = Callable[[int], None] | None
 
 
 class TargetError(Exception):
-    """A target cannot be reached, written or read; the message says which and why."""
+    """A target cannot be reached, written or read; the message names the target and the cause."""
 
 
-# What a transport may raise when a target fails mid-way (a dropped SSH session raises
-# SSHException or EOFError, a local disk OSError); callers catch these per target.
+# Exceptions a transport raises when a target fails mid-way: a dropped SSH session raises
+# SSHException or EOFError, and a local disk raises OSError. Callers catch these per target.
 TRANSPORT_ERRORS = (TargetError, OSError, EOFError, SSHException)
 
 
@@ -127,8 +127,11 @@ def _os_reason(exc: OSError) -> str:
 
 
 class SftpTarget:
-    """An account on an OpenSSH server, reached with a private key; the host key must be
-    listed in the target's known_hosts file, so an unknown or changed server is rejected."""
+    """An account on an OpenSSH server, reached with a private key.
+
+    The server's host key must be listed in the target's known_hosts file, so an unknown
+    or changed server is rejected.
+    """
 
     def __init__(self, config: TargetConfig) -> None:
         self.config = config
@@ -247,7 +250,7 @@ class SftpTarget:
 def _sftp_reason(exc: BaseException) -> str:
     text = str(exc)
     if "Failure" in text:
-        # OpenSSH's sftp-server answers a full disk or a read-only file system with the
+        # OpenSSH's sftp-server reports a full disk or a read-only file system with the
         # generic SSH_FX_FAILURE status.
         return "the server reported a failure (full disk, read-only file system or quota)"
     if isinstance(exc, PermissionError):

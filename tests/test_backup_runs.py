@@ -70,7 +70,8 @@ def test_failing_targets_never_stop_the_good_one(app, tmp_path, ssh_server, smtp
     assert outcome["good"].ok
     assert "cannot reach 127.0.0.1" in outcome["unreachable"].message
     assert "target full is full" in outcome["full"].message
-    assert "readonly" in outcome["readonly"].message and "not writable" in outcome["readonly"].message
+    assert "target readonly" in outcome["readonly"].message
+    assert "not writable" in outcome["readonly"].message
     assert "SSH connection to 127.0.0.1" in outcome["wrongkey"].message
     assert _runs(app) == [("unreachable", "failed"), ("full", "failed"), ("readonly", "failed"),
                           ("wrongkey", "failed"), ("good", "verified")]

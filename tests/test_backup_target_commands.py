@@ -31,7 +31,8 @@ def test_backup_commands_report_and_exit_by_outcome(app, tmp_path, run):
 
     status = run("backup", "status")
     assert status.exit_code == 1
-    assert "disk2" in status.output and "no verified backup yet" in status.output
+    assert "disk2" in status.output
+    assert "no verified backup yet" in status.output
 
     created = run("backup", "create")
     assert created.exit_code == 1
