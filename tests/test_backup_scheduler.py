@@ -163,3 +163,22 @@ def test_failed_scheduled_backup_stored_and_mailed_once(app, tmp_path):
         assert "does not exist" in row.last_message
     assert len(sink.messages) == 1
     assert sink.messages[0]["Subject"] == "[TrackerBox] backup failed on 1 of 1 target(s)"
+
+
+def test_lock_reports_dropped_database_connection(app):
+    settings = app.config["TRACKERBOX"]
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("only the PostgreSQL advisory lock depends on a connection")
+    from sqlalchemy import text
+
+    engine = app.extensions["trackerbox_engine"]
+    with locks.exclusive(settings, "scheduler") as still_held:
+        assert still_held()
+        with engine.connect() as connection:
+            connection.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks JOIN pg_database ON pg_database.oid = pg_locks.database "
+                "WHERE locktype = 'advisory' AND datname = current_database()"))
+            connection.commit()
+        assert not still_held()
+    with locks.exclusive(settings, "scheduler") as still_held:
+        assert still_held()

@@ -173,12 +173,20 @@ def _store(job_id: str, *, started: bool = False, outcome: str | None = None, me
         db.session.add(row)
 
 
-def touch_heartbeat(settings: Settings) -> None:
+def touch_heartbeat(settings: Settings, still_held: Callable[[], bool] = lambda: True,
+                    scheduler: BlockingScheduler | None = None) -> None:
+    """Rewrite the heartbeat file; stop the scheduler instead when its lock was lost."""
+    if not still_held():
+        log.error("scheduler lost its lock (database connection dropped); stopping the jobs to take the lock again")
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        return
     path = settings.data_dir / HEARTBEAT_FILE
     path.write_text(datetime.now(timezone.utc).isoformat(timespec="seconds") + "\n", encoding="utf-8")
 
 
-def build_scheduler(app: Flask, settings: Settings) -> BlockingScheduler:
+def build_scheduler(app: Flask, settings: Settings, still_held: Callable[[], bool] = lambda: True
+                    ) -> BlockingScheduler:
     scheduler = BlockingScheduler(
         executors={"default": ThreadPoolExecutor(1), "heartbeat": ThreadPoolExecutor(1)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
@@ -186,8 +194,8 @@ def build_scheduler(app: Flask, settings: Settings) -> BlockingScheduler:
     specs = job_specs(settings)
     for spec in specs:
         scheduler.add_job(run_job, spec.trigger, args=(app, settings, spec), id=spec.job_id, name=spec.job_id)
-    scheduler.add_job(touch_heartbeat, "interval", seconds=HEARTBEAT_SECONDS, args=(settings,), id="heartbeat",
-                      executor="heartbeat")
+    scheduler.add_job(touch_heartbeat, "interval", seconds=HEARTBEAT_SECONDS, args=(settings, still_held, scheduler),
+                      id="heartbeat", executor="heartbeat")
     now = datetime.now(timezone.utc).astimezone()
     with app.app_context():
         missed = missed_jobs(specs, now)
@@ -215,16 +223,18 @@ def serve(app: Flask, settings: Settings, standby_seconds: int = 30) -> None:
     announced = False
     while not stop.is_set():
         try:
-            with locks.exclusive(settings, SCHEDULER_LOCK):
+            with locks.exclusive(settings, SCHEDULER_LOCK) as still_held:
                 log.info("scheduler started; heartbeat file %s", settings.data_dir / HEARTBEAT_FILE)
-                scheduler = build_scheduler(app, settings)
-                current.append(scheduler)
+                scheduler = build_scheduler(app, settings, still_held)
+                current[:] = [scheduler]
                 if stop.is_set():  # the signal came while the scheduler was being built
                     return
                 touch_heartbeat(settings)
                 scheduler.start()
                 log.info("scheduler stopped")
-                return
+                if stop.is_set():
+                    return
+                announced = False
         except locks.LockHeld:
             if not announced:
                 log.info("another scheduler holds the lock; standing by, retrying every %s s", standby_seconds)
