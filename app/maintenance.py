@@ -1,4 +1,4 @@
-"""Maintenance mode: a flag file in the data directory that makes the web app answer 503.
+"""Maintenance mode: a flag file in the data directory that makes the web app respond with HTTP 503.
 
 A restore sets the flag while it replaces the database and the uploaded files. Every
 web process checks it at the start of each request, because the restore runs in a
@@ -50,15 +50,15 @@ def _is_running(pid: int) -> bool:
     return True
 
 
-def enter(settings: Settings, why: str) -> None:
-    """Set the flag; raises FileExistsError when a running process on this machine holds it.
+def enter(settings: Settings, purpose: str) -> None:
+    """Set the flag; raises FileExistsError when a running process on this machine owns it.
 
     A flag left by a process that no longer runs (a restore that was killed) is taken over.
     """
     pid = holder_pid(settings)
     if pid is not None and pid != os.getpid() and not _is_running(pid):
         leave(settings)
-    body = json.dumps({"reason": why, "pid": os.getpid(),
+    body = json.dumps({"reason": purpose, "pid": os.getpid(),
                        "since": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     fd = os.open(flag_path(settings), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -31,12 +31,13 @@ from app import db, keys as app_keys
 from app.config import Settings
 from backup import dump
 from backup.errors import BackupError
+from backup.pipes import CHUNK, make_pipe
 from backup.keys import load_recipient
 from backup.manifest import (DATABASE_DIR, FORMAT_VERSION, HEADER_NAME, MANIFEST_NAME, README_NAME, ROOT,
                              SECRETS_DIR, SETTINGS_NAME, UPLOADS_DIR, Manifest, version_tuple)
 
 Progress = Callable[[int, int], None]
-CHUNK = 1024 * 1024
+STAGING_PREFIX = ".backup-"
 
 README_TEXT = """TrackerBox backup archive
 
@@ -99,7 +100,7 @@ class _Producer(threading.Thread):
         self.work = work
         self.error: BaseException | None = None
         self.result: Any = None
-        self.read_fd, self.write_fd = os.pipe()
+        self.read_fd, self.write_fd = make_pipe()
 
     def run(self) -> None:
         try:
@@ -118,7 +119,7 @@ def write_archive(settings: Settings, out: BinaryIO, *, include_secrets: bool = 
     """
     recipient = x25519.Recipient.from_str(load_recipient(settings))
     engine = db.make_engine(settings.database_url)
-    staging = Path(tempfile.mkdtemp(prefix=".backup-", dir=_staging_parent(settings)))
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=_staging_parent(settings)))
     try:
         builder = _ArchiveBuilder(settings, engine, staging, include_secrets, progress)
         producer = _Producer(builder.build)
@@ -175,9 +176,26 @@ def _producer_failure(error: BaseException | None, encrypt_error: Exception | No
 
 
 def _staging_parent(settings: Settings) -> Path:
-    """Keep plaintext table dumps next to the database they come from, not in a shared /tmp."""
+    """Keep plaintext table dumps next to the database they come from, not in a shared /tmp.
+
+    Folders left by backups that were killed (their process no longer runs) are removed.
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    for folder in settings.data_dir.glob(f"{STAGING_PREFIX}*-*"):
+        pid = folder.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _is_running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
     return settings.data_dir
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _ArchiveBuilder:

@@ -1,8 +1,8 @@
 """Decrypting and checking archives, optionally extracting them into a staging folder.
 
-Decryption runs in a worker thread that writes plaintext into a pipe; the calling
-thread reads the tar from the pipe, hashes every member and compares it with the
-manifest at the end. Nothing outside ``extract_to`` is ever written.
+Decryption runs in a worker thread that writes plaintext into a pipe. The calling
+thread reads the tar from the pipe, hashes every member and compares the results with
+the manifest at the end. Nothing outside ``extract_to`` is ever written.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import pyrage
 
 from app import __version__ as TRACKERBOX_VERSION
 from backup.errors import BackupError
+from backup.pipes import make_pipe
 from backup.manifest import FORMAT_VERSION, HEADER_NAME, MANIFEST_NAME, ROOT, Manifest, version_tuple
 
 CHUNK = 1024 * 1024
@@ -35,7 +36,7 @@ class _Decryptor(threading.Thread):
         self.source = source
         self.identity = identity
         self.error: Exception | None = None
-        self.read_fd, self.write_fd = os.pipe()
+        self.read_fd, self.write_fd = make_pipe()
 
     def run(self) -> None:
         try:

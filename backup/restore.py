@@ -27,9 +27,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import db, maintenance, migrate
-from app.config import Settings
+from app.config import ConfigError, Settings
 from backup import swap
 from backup.dump import load_table, reflect, reset_sequences
 from backup.errors import BackupError
@@ -46,7 +47,7 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass
 class RestoreReport:
-    """What a restore did, for the command's summary line and for tests."""
+    """Summary of a finished restore, for the command's output and for tests."""
 
     manifest: Manifest
     database_url: str
@@ -59,6 +60,8 @@ class RestoreReport:
     keys_restored: list[str] = field(default_factory=list)
     # True when the restored database is not the one the settings point at.
     config_change_needed: bool = False
+    audit_recorded: bool = False
+    log_path: Path | None = None
 
 
 def restore_archive(settings: Settings, archive_path: Path, identity, *, database_url: str | None = None,
@@ -78,9 +81,16 @@ def restore_archive(settings: Settings, archive_path: Path, identity, *, databas
                               "may be running. If none is, delete that file and run the restore again") from None
         try:
             report = _restore_in_maintenance(settings, archive_path, identity, manifest, target_url, progress)
+        except SQLAlchemyError as exc:
+            raise BackupError(f"loading the archive into a new database failed ({getattr(exc, 'orig', None) or exc}); "
+                              "the live data is unchanged") from None
+        except OSError as exc:
+            raise BackupError(f"the restore failed on {exc.filename or 'a file'}: {exc.strerror}; "
+                              "the live data is unchanged unless the log says it was swapped") from None
         finally:
             maintenance.leave(settings)
-        _record_audit(settings, target_url, report, archive_path)
+        report.log_path = settings.data_dir / LOG_FILE_NAME
+        report.audit_recorded = _record_audit(settings, target_url, report, archive_path)
         log.info("restore of %s finished: %s rows, %s files", archive_path, sum(report.row_counts.values()),
                  report.files)
         return report
@@ -194,13 +204,18 @@ def _check_free_space(settings: Settings, target_url: str, manifest: Manifest) -
                               f"{required // 2**20} MiB there. Free some space and run it again")
 
 
-def _record_audit(settings: Settings, target_url: str, report: RestoreReport, archive_path: Path) -> None:
+def _record_audit(settings: Settings, target_url: str, report: RestoreReport, archive_path: Path) -> bool:
+    """Append the ``backup.restore`` event to the restored database; return False (logged) when that fails."""
     from flask import g
 
     from app import create_app
     from app.audit.service import record
 
-    app = create_app(replace(settings, database_url=target_url))
+    try:
+        app = create_app(replace(settings, database_url=target_url))
+    except ConfigError as exc:
+        log.error("restore finished, but it could not be recorded in the audit trail: %s", exc)
+        return False
     try:
         with app.app_context():
             g.request_id = "restore"
@@ -211,6 +226,10 @@ def _record_audit(settings: Settings, target_url: str, report: RestoreReport, ar
                                 "rows": sum(report.row_counts.values()), "files": report.files,
                                 "keys_restored": report.keys_restored},
                        login="cli")
+        return True
+    except SQLAlchemyError as exc:
+        log.error("restore finished, but it could not be recorded in the audit trail: %s", exc)
+        return False
     finally:
         app.extensions["trackerbox_engine"].dispose()
         db.session.remove()

@@ -1,10 +1,10 @@
 """Building the new database beside the live one and swapping it in, for SQLite and PostgreSQL.
 
 SQLite: the new file ``<live>.restore-<pid>`` is renamed over the live file, which is
-first hard-linked to ``<live>.before-restore-<time>``. The rename is atomic; before it,
+first hard-linked to ``<live>.before-restore-<time>``. The rename is atomic. Before it,
 the live database is checkpointed and every other process must have closed it, because
-SQLite finds the ``-wal`` and ``-shm`` files by name and would mix the old database's
-write-ahead log into the new file.
+SQLite finds the ``-wal`` and ``-shm`` files by name and would otherwise mix the old
+database's write-ahead log into the new file.
 
 PostgreSQL: the new database ``<name>_restore_<time>`` is created on the same server.
 The swap terminates the remaining sessions on the live database and renames the live
@@ -88,8 +88,12 @@ class PostgresBuilder:
         self.stamp = _stamp()
         self.new_name = f"{self.live_name[:PG_NAME_LIMIT - 25]}_restore_{self.stamp}".lower()
         self.server = live.set(database="postgres")
-        with self._admin() as connection:
-            connection.execute(text(f'CREATE DATABASE "{self.new_name}"'))
+        try:
+            with self._admin() as connection:
+                connection.execute(text(f'CREATE DATABASE "{self.new_name}"'))
+        except SQLAlchemyError as exc:
+            raise BackupError(f"creating the database {self.new_name} failed ({exc.orig or exc}); the database "
+                              "user needs the CREATEDB privilege (ALTER ROLE ... CREATEDB)") from None
         self.url = live.set(database=self.new_name).render_as_string(hide_password=False)
 
     def _admin(self):

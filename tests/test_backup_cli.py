@@ -1,13 +1,17 @@
 """The ``trackerbox backup`` commands, the backup key files and the maintenance page."""
 from __future__ import annotations
 
+import shutil
 import stat
+import subprocess
+import tarfile
 
 import pytest
 from click.testing import CliRunner
 
 from app import maintenance
 from app.cli import cli
+from backup.archive import write_archive_file
 from backup.errors import BackupError
 from backup.keys import init_identity, load_identity, load_recipient
 from tests.backup_helpers import add_receipts, settings_of
@@ -141,3 +145,19 @@ def test_maintenance_flag_of_dead_process_taken_over(app):
     maintenance.enter(settings, "restoring a backup")
     assert maintenance.holder_pid(settings) != 999999999
     maintenance.leave(settings)
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="util-linux `script` is needed to give age a terminal")
+def test_stock_age_reads_passphrase_identity(box_env, tmp_path):
+    """age prompts for the passphrase on a terminal, so `script` provides one and types it in."""
+    init_identity(box_env, passphrase="a long enough passphrase")
+    archive = tmp_path / "box.tar.age"
+    manifest = write_archive_file(box_env, archive)
+    plain = tmp_path / "plain.tar"
+    command = f"age -d -i {box_env.data_dir / 'backup_identity.txt'} -o {plain} {archive}"
+    subprocess.run(["script", "-qec", command, "/dev/null"], input=b"a long enough passphrase\n",
+                   stdout=subprocess.DEVNULL, check=True, timeout=60)
+    with tarfile.open(plain) as tar:
+        names = tar.getnames()
+    assert "trackerbox-backup/manifest.json" in names
+    assert set(manifest.members) <= set(names)

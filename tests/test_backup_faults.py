@@ -189,6 +189,9 @@ def test_killed_backup_leaves_nothing_that_verifies(small_box, tmp_path, limit):
     for partial in leftovers:
         with partial.open("rb") as stream, pytest.raises(BackupError):
             verify_archive(stream, load_identity(small_box))
+    # The next backup removes the plaintext staging folder the killed one left.
+    write_archive_file(small_box, tmp_path / "next.tar.age")
+    assert not list(small_box.data_dir.glob(".backup-*"))
 
 
 @pytest.mark.parametrize("phase", ["unpacking", "loading"])

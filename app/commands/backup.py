@@ -181,6 +181,8 @@ def _print_restore_report(report) -> None:
         click.echo(f"The replaced data is kept in {kept}; delete it once the box works.")
     if report.keys_restored:
         click.echo(f"Key files restored: {', '.join(report.keys_restored)}. Restart the server to use them.")
+    if not report.audit_recorded:
+        click.echo(f"Warning: the restore could not be recorded in the audit trail; see {report.log_path}.", err=True)
     if report.config_change_needed:
         click.echo(f"Set database_url = {report.database_url} in the config file (or TRACKERBOX_DATABASE_URL), "
                    "with the password, then restart the server.")
