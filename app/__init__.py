@@ -25,6 +25,7 @@ BLUEPRINT_MODULES = (
     "app.audit.views",
     "app.access.views",
     "app.api.views",
+    "app.backups.views",
 )
 
 

@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "app.commands.audit",
     "app.commands.sessions",
     "app.commands.backup",
+    "app.commands.backup_targets",
+    "app.commands.scheduler",
 )
 
 

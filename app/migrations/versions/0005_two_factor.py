@@ -1,13 +1,13 @@
 """TOTP second factor: per-user secrets, recovery codes and the per-profile requirement.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -5,13 +5,13 @@ PostgreSQL (SQLite has no TRUNCATE statement). Together with the HMAC chain they
 change to the trail either impossible through SQL or visible to ``trackerbox audit verify``.
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0002"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
