@@ -166,7 +166,7 @@ def _start_watcher(state_dir: Path, seconds: int, token: str) -> int:
     log_file = open(state_dir / WATCHER_LOG, "a")
     with log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "firewall", "rollback", "--after", str(seconds), "--token", token,
+            [sys.executable, "-m", "app.commands.firewall", "rollback", "--after", str(seconds), "--token", token,
              "--state-dir", str(state_dir)],
             stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, start_new_session=True, close_fds=True,
         )
