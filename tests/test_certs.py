@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import stat
-import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -11,32 +11,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from app.cli import main
 from certs import store
 from certs.names import name_is_covered, parse_server_names
+from tests.cli_fixture import trackerbox  # noqa: F401  (a fixture, used by name)
 from tests.nginx_harness import make_ca, make_leaf, write_pem
 
 NAMES = ["tracker.office.test", "192.0.2.10"]
 SANS = [x509.DNSName("tracker.office.test"), x509.IPAddress(ipaddress.ip_address("192.0.2.10"))]
-
-
-@pytest.fixture
-def trackerbox(capsys, monkeypatch, tmp_path):
-    """Run the real `trackerbox` entry point in this process; returns (exit code, stdout, stderr)."""
-    monkeypatch.setenv("TRACKERBOX_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TRACKERBOX_LOG_LEVEL", "WARNING")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["trackerbox", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code or 0
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 @pytest.fixture
@@ -278,3 +259,12 @@ def test_cert_status_without_certificate_fails(trackerbox, tls_dir):
 def test_name_is_covered_cases(name, covered, expected):
     parsed = parse_server_names([name])[0]
     assert name_is_covered(parsed, parse_server_names(covered) if "*" not in covered[0] else covered) is expected
+
+
+def test_nginx_running_reads_pid_file(tmp_path):
+    pid_file = tmp_path / "nginx.pid"
+    assert store.nginx_running(pid_file) is False
+    pid_file.write_text(f"{os.getpid()}\n")
+    assert store.nginx_running(pid_file) is True
+    pid_file.write_text("not a pid\n")
+    assert store.nginx_running(pid_file) is False
