@@ -86,4 +86,5 @@ def test_healthz_shows_no_secrets_or_paths(app, client, free_disk):
     settings = app.config["TRACKERBOX"]
     assert str(settings.data_dir) not in text
     assert settings.secret_key not in text
-    assert "sqlite" not in text and "postgresql" not in text
+    assert "sqlite" not in text
+    assert "postgresql" not in text

@@ -19,7 +19,8 @@ def test_proxy_render_prints_site(trackerbox, tmp_path):
     assert code == 0, err
     assert "ssl_protocols TLSv1.2 TLSv1.3;" in out
     assert "server_name tracker.office.test;" in out
-    assert "listen *:443 ssl http2;" in out and "listen [::]:443 ssl http2;" in out
+    assert "listen *:443 ssl http2;" in out
+    assert "listen [::]:443 ssl http2;" in out
     assert "return 308 https://$host$request_uri;" in out
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in out
     assert "$proxy_add_x_forwarded_for" not in out

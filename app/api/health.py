@@ -1,7 +1,7 @@
 """Health checks shared by GET /healthz and the administrator's server panel.
 
 Each check has a status: ``ok``, ``warning`` (needs attention, the box still works) or
-``failing`` (something the office relies on is broken; /healthz answers 503). The
+``failing`` (something the office relies on is broken, so /healthz returns 503). The
 details never contain secrets or file paths, because /healthz needs no sign-in.
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Check:
 
 
 def database_checks() -> list[Check]:
-    """Whether the database answers, and whether its schema is at the current revision."""
+    """Check that the database responds and that its schema is at the newest revision."""
     try:
         db.session.execute(text("SELECT 1"))
         current = migrate.current_revision(current_app.extensions["trackerbox_engine"])
@@ -91,4 +91,8 @@ def run_checks() -> list[Check]:
 
 def overall_status(checks: list[Check]) -> str:
     statuses = {check.status for check in checks}
-    return FAILING if FAILING in statuses else WARNING if WARNING in statuses else OK
+    if FAILING in statuses:
+        return FAILING
+    if WARNING in statuses:
+        return WARNING
+    return OK
