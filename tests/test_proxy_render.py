@@ -63,6 +63,7 @@ def test_proxy_render_writes_output_and_hsts_include(trackerbox, tmp_path):
     (["--proxy-timeout", "5"], "proxy timeout 5 s is outside 10..3600"),
     (["--static-dir", "/nonexistent/static"], "static directory /nonexistent/static not found"),
     (["--cert", "/etc/tls/a;b.crt"], "contains a character nginx would misread"),
+    (["--key", "/etc/tls/my server.key"], "contains a character nginx would misread"),
 ])
 def test_proxy_render_rejects_bad_option(trackerbox, tmp_path, args, message):
     code, out, err = render(trackerbox, tmp_path / "tls", *args)
