@@ -1,7 +1,8 @@
 """The LAN firewall: one nftables table of our own, replaced in one transaction, with automatic rollback.
 
 ``apply`` keeps the table's previous ruleset and starts a detached watcher
-(``trackerbox firewall rollback --after N --token T``). Unless ``confirm`` runs before the
+(``python -m app.commands.firewall rollback --after N --token T``, the
+``trackerbox firewall rollback`` command). Unless ``confirm`` runs before the
 watcher wakes, the watcher restores the previous ruleset, so a wrong range cannot lock
 the administrator out of SSH for longer than the rollback delay.
 """
