@@ -40,6 +40,9 @@ _KEYS: dict[str, type] = {
     # Local time of the daily backup (HH:MM) and weekday of the weekly off-site copy.
     "backup_time": str,
     "backup_weekly_day": str,
+    "tls_dir": str,
+    "lan_ranges": str,
+    "admin_ranges": str,
 }
 SMTP_SECURITY = ("none", "starttls", "tls")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -71,6 +74,11 @@ class Settings:
     backup_weekly_day: str = "sun"
     # Targets from [backup.target NAME] sections; the admin UI adds more in the database.
     backup_targets: list = field(default_factory=list)
+    # The appliance: TLS files for nginx, and the firewall's LAN and SSH admin ranges
+    # (addresses or CIDR ranges separated by commas).
+    tls_dir: Path | None = None
+    lan_ranges: str | None = None
+    admin_ranges: str | None = None
     source: list[str] = field(default_factory=list)
 
     @property
@@ -80,6 +88,16 @@ class Settings:
     @property
     def secret_key_path(self) -> Path:
         return self.data_dir / SECRET_KEY_FILE_NAME
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body accepted: one upload plus 1 MiB for the other form fields."""
+        return self.max_upload_bytes + 1024 * 1024
+
+    @property
+    def tls_path(self) -> Path:
+        """The directory with nginx's certificate, key and TLS state (default: <data_dir>/tls)."""
+        return self.tls_dir or self.data_dir / "tls"
 
 
 def _read_file(path: Path) -> tuple[dict[str, str], list]:
@@ -156,6 +174,9 @@ def load_settings(environ: os._Environ | dict | None = None) -> Settings:
         log_level=str(values.get("log_level", "INFO")).upper(),
         backup_identity_file=Path(str(values["backup_identity_file"])) if values.get("backup_identity_file") else None,
         backup_targets=targets,
+        tls_dir=Path(str(values["tls_dir"])).absolute() if values.get("tls_dir") else None,
+        lan_ranges=str(values["lan_ranges"]) if values.get("lan_ranges") else None,
+        admin_ranges=str(values["admin_ranges"]) if values.get("admin_ranges") else None,
         source=sources,
     )
     _apply_backup_keys(settings, values)
