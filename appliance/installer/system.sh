@@ -8,6 +8,7 @@ TB_CURRENT=$TB_PREFIX/current
 TB_DATA=/var/lib/trackerbox
 TB_ETC=/etc/trackerbox
 TB_KEYS=$TB_ETC/keys
+TB_TLS=$TB_ETC/tls
 TB_CONF=$TB_ETC/trackerbox.conf
 TB_STATE=$TB_ETC/install.conf
 TB_USER=trackerbox
@@ -17,6 +18,8 @@ UNIT_DIR=/etc/systemd/system
 NGINX_SITE=/etc/nginx/sites-available/trackerbox
 NGINX_LINK=/etc/nginx/sites-enabled/trackerbox
 WEB_ADDRESS=127.0.0.1:8000
+# The nftables table that `trackerbox firewall apply` loads: family and name.
+NFT_FAMILY=inet NFT_TABLE=trackerbox
 # Releases kept in $TB_RELEASES after an upgrade: the running one and the one before it.
 KEEP_RELEASES=2
 
@@ -33,7 +36,9 @@ UNATTENDED=0 USE_SYSTEMD=1 USE_FIREWALL=1 UNINSTALL=0 PURGE=0
 
 option_value() {
   # $1 option name, $2 number of remaining arguments, $3 the value
-  [ "$2" -ge 2 ] && [ -n "$3" ] && [ "${3#--}" = "$3" ] || die "$1 needs a value; see ./install.sh --help"
+  if [ "$2" -lt 2 ] || [ -z "$3" ] || [ "${3#--}" != "$3" ]; then
+    die "$1 needs a value; see ./install.sh --help"
+  fi
 }
 
 parse_options() {
@@ -154,7 +159,9 @@ validate_given_options() {
     ADMIN_LOGIN=${ADMIN_LOGIN,,}
   fi
   if [ -n "$CERT_FILE$KEY_FILE" ]; then
-    [ -n "$CERT_FILE" ] && [ -n "$KEY_FILE" ] || die "--cert and --key go together; give both files or neither"
+    if [ -z "$CERT_FILE" ] || [ -z "$KEY_FILE" ]; then
+      die "--cert and --key go together; give both files or neither"
+    fi
     [ -r "$CERT_FILE" ] || die "--cert $CERT_FILE is not a readable file"
     [ -r "$KEY_FILE" ] || die "--key $KEY_FILE is not a readable file"
     CERT_FILE=$(readlink -f "$CERT_FILE")
@@ -180,7 +187,7 @@ ask() {
   die "no valid answer to: $question"
 }
 
-ranges_check() { normalize_ranges "$1" 2>&1 >/dev/null || true; }
+ranges_check() { { normalize_ranges "$1" >/dev/null; } 2>&1 || true; }
 server_name_check() { server_name_problem "${1,,}"; }
 
 detected_lan() {
@@ -297,6 +304,7 @@ create_user() {
 create_folders() {
   step "Creating $TB_DATA, $TB_ETC and $TB_PREFIX"
   install -d -m 0700 -o "$TB_USER" -g "$TB_USER" "$TB_DATA" "$TB_ETC" "$TB_KEYS"
+  install -d -m 0700 -o root -g root "$TB_TLS"
   install -d -m 0755 -o root -g root "$TB_PREFIX" "$TB_RELEASES"
 }
 
@@ -312,8 +320,12 @@ write_config() {
 [trackerbox]
 data_dir = $TB_DATA
 key_dir = $TB_KEYS
+tls_dir = $TB_TLS
 # nginx on this machine is the only proxy whose X-Forwarded-For is believed.
 trusted_proxy = 127.0.0.1, ::1
+# The firewall lets these ranges reach HTTPS (lan_ranges) and SSH (admin_ranges).
+lan_ranges = $LAN_RANGES
+admin_ranges = $ADMIN_RANGES
 EOF
 }
 
@@ -351,18 +363,23 @@ create_certificate() {
   step "Setting up the TLS certificate"
   require_command "$1" cert
   if [ -n "$CERT_FILE" ]; then
-    tb_root "$1" cert import --cert "$CERT_FILE" --key "$KEY_FILE" --server-name "$SERVER_NAME"
-  elif tb_root "$1" cert status --server-name "$SERVER_NAME" >/dev/null 2>&1; then
-    say "Keeping the existing certificate"
+    tb_root "$1" cert import "$CERT_FILE" "$KEY_FILE" --name "$SERVER_NAME" --no-reload
+  elif [ -s "$TB_TLS/server.crt" ]; then
+    say "Keeping the existing certificate in $TB_TLS (trackerbox cert status shows it)"
   else
-    tb_root "$1" cert create --server-name "$SERVER_NAME"
+    tb_root "$1" cert create --name "$SERVER_NAME" --no-reload
   fi
 }
 
 write_nginx_site() {
   step "Writing the nginx site $NGINX_SITE"
   require_command "$1" proxy
-  tb_root "$1" proxy render --server-name "$SERVER_NAME" --upstream "$WEB_ADDRESS" --output "$NGINX_SITE.new"
+  local static
+  # nginx serves the static files through the current link, so a release switch moves them too.
+  static=$(cd "$1" && echo lib/python3*/site-packages/app/static)
+  [ -d "$1/$static" ] || die "no app/static folder in $1; the release is incomplete, run ./install.sh again"
+  tb_root "$1" proxy render --server-name "$SERVER_NAME" --upstream "$WEB_ADDRESS" \
+    --static-dir "$TB_CURRENT/$static" --output "$NGINX_SITE.new"
   mv "$NGINX_SITE.new" "$NGINX_SITE"
   ln -sfn "$NGINX_SITE" "$NGINX_LINK"
   rm -f /etc/nginx/sites-enabled/default
@@ -409,7 +426,7 @@ apply_firewall() {
   [ "$USE_FIREWALL" -eq 1 ] || { say "Not loading the firewall (--no-firewall)"; return 0; }
   step "Loading the firewall"
   require_command "$1" firewall
-  tb_root "$1" firewall apply --lan "$LAN_RANGES" --admin-ranges "$ADMIN_RANGES"
+  tb_root "$1" firewall apply
   if [ "$UNATTENDED" -eq 1 ]; then
     tb_root "$1" firewall confirm
     return 0
@@ -523,10 +540,9 @@ uninstall() {
   if [ "$USE_SYSTEMD" -eq 1 ] && systemd_running && systemctl is-active --quiet nginx; then
     systemctl reload nginx || true
   fi
-  if [ "$USE_FIREWALL" -eq 1 ] && [ -x "$TB_CURRENT/bin/trackerbox" ] &&
-     "$TB_CURRENT/bin/trackerbox" firewall --help >/dev/null 2>&1; then
-    step "Removing the firewall"
-    "$TB_CURRENT/bin/trackerbox" firewall remove || say "the firewall could not be removed; see the message above"
+  if [ "$USE_FIREWALL" -eq 1 ] && command -v nft >/dev/null 2>&1 && nft list table "$NFT_FAMILY" "$NFT_TABLE" >/dev/null 2>&1; then
+    step "Removing the firewall table $NFT_TABLE"
+    nft delete table "$NFT_FAMILY" "$NFT_TABLE"
   fi
 
   step "Removing the code in $TB_PREFIX"
