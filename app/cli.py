@@ -18,6 +18,9 @@ COMMAND_MODULES = (
     "app.commands.demo",
     "app.commands.imports",
     "app.commands.uploads",
+    "app.commands.proxy",
+    "app.commands.certificates",
+    "app.commands.firewall",
 )
 
 
@@ -62,3 +65,8 @@ def main() -> None:
         sys.exit(exc.exit_code)
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+if __name__ == "__main__":
+    # `python -m app.cli` is how `trackerbox firewall apply` starts its rollback watcher.
+    main()

@@ -29,6 +29,9 @@ _KEYS: dict[str, type] = {
     "bcrypt_rounds": int,
     "trusted_proxy": str,
     "log_level": str,
+    "tls_dir": str,
+    "lan_ranges": str,
+    "admin_ranges": str,
 }
 
 
@@ -45,6 +48,11 @@ class Settings:
     bcrypt_rounds: int = 12
     trusted_proxy: str | None = None
     log_level: str = "INFO"
+    # The appliance: TLS files for nginx, and the firewall's LAN and SSH admin ranges
+    # (addresses or CIDR ranges separated by commas).
+    tls_dir: Path | None = None
+    lan_ranges: str | None = None
+    admin_ranges: str | None = None
     source: list[str] = field(default_factory=list)
     # Folder of the secret, password and audit key files; the data directory unless set.
     key_dir: Path | None = None
@@ -60,6 +68,16 @@ class Settings:
     @property
     def secret_key_path(self) -> Path:
         return self.keys_path / SECRET_KEY_FILE_NAME
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body accepted: one upload plus 1 MiB for the other form fields."""
+        return self.max_upload_bytes + 1024 * 1024
+
+    @property
+    def tls_path(self) -> Path:
+        """The directory with nginx's certificate, key and TLS state (default: <data_dir>/tls)."""
+        return self.tls_dir or self.data_dir / "tls"
 
 
 def _read_file(path: Path) -> dict[str, str]:
@@ -126,6 +144,9 @@ def load_settings(environ: os._Environ | dict | None = None) -> Settings:
         bcrypt_rounds=int(values.get("bcrypt_rounds", 12)),
         trusted_proxy=str(values["trusted_proxy"]) if values.get("trusted_proxy") else None,
         log_level=str(values.get("log_level", "INFO")).upper(),
+        tls_dir=Path(str(values["tls_dir"])).absolute() if values.get("tls_dir") else None,
+        lan_ranges=str(values["lan_ranges"]) if values.get("lan_ranges") else None,
+        admin_ranges=str(values["admin_ranges"]) if values.get("admin_ranges") else None,
         source=sources,
         key_dir=Path(str(values["key_dir"])).absolute() if values.get("key_dir") else None,
     )
