@@ -23,6 +23,7 @@ BLUEPRINT_MODULES = (
     "app.exports.views",
     "app.audit.views",
     "app.api.views",
+    "app.backups.views",
 )
 
 

@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "app.commands.proxy",
     "app.commands.certificates",
     "app.commands.firewall",
+    "app.commands.backup_targets",
+    "app.commands.scheduler",
 )
 
 

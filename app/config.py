@@ -32,7 +32,20 @@ _KEYS: dict[str, type] = {
     "tls_dir": str,
     "lan_ranges": str,
     "admin_ranges": str,
+    # E-mail for backup and scheduler failures; no smtp_host means no e-mail.
+    "smtp_host": str,
+    "smtp_port": int,
+    "smtp_from": str,
+    "smtp_to": str,
+    "smtp_user": str,
+    "smtp_password": str,
+    "smtp_security": str,
+    # Local time of the daily backup (HH:MM) and weekday of the weekly off-site copy.
+    "backup_time": str,
+    "backup_weekly_day": str,
 }
+SMTP_SECURITY = ("none", "starttls", "tls")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class ConfigError(Exception):
@@ -53,6 +66,17 @@ class Settings:
     tls_dir: Path | None = None
     lan_ranges: str | None = None
     admin_ranges: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str | None = None
+    smtp_to: str | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_security: str = "none"
+    backup_time: str = "02:00"
+    backup_weekly_day: str = "sun"
+    # Targets from [backup.target NAME] sections; the admin UI adds more in the database.
+    backup_targets: list = field(default_factory=list)
     source: list[str] = field(default_factory=list)
     # Folder of the secret, password and audit key files; the data directory unless set.
     key_dir: Path | None = None
@@ -80,7 +104,7 @@ class Settings:
         return self.tls_dir or self.data_dir / "tls"
 
 
-def _read_file(path: Path) -> dict[str, str]:
+def _read_file(path: Path) -> tuple[dict[str, str], list]:
     parser = configparser.ConfigParser(interpolation=None)
     try:
         with path.open(encoding="utf-8") as handle:
@@ -89,6 +113,12 @@ def _read_file(path: Path) -> dict[str, str]:
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
     except configparser.Error as exc:
         raise ConfigError(f"config file {path} is not valid INI: {exc.message}") from exc
+    from backup.target_config import TargetConfigError, parse_sections
+
+    try:
+        targets = parse_sections({name: dict(parser.items(name)) for name in parser.sections()}, str(path))
+    except TargetConfigError as exc:
+        raise ConfigError(str(exc)) from None
     if not parser.has_section("trackerbox"):
         raise ConfigError(f"config file {path} has no [trackerbox] section; put the settings under it")
     values = dict(parser.items("trackerbox"))
@@ -98,7 +128,7 @@ def _read_file(path: Path) -> dict[str, str]:
             f"config file {path}: unknown setting(s) {', '.join(unknown)}; "
             f"accepted are {', '.join(sorted(_KEYS))}"
         )
-    return values
+    return values, targets
 
 
 def _coerce(key: str, raw: str, origin: str) -> object:
@@ -123,8 +153,10 @@ def load_settings(environ: os._Environ | dict | None = None) -> Settings:
             raise ConfigError(f"TRACKERBOX_CONFIG={config_path!r} does not name a file")
     else:
         path = DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
+    targets: list = []
     if path is not None:
-        for key, raw in _read_file(path).items():
+        file_values, targets = _read_file(path)
+        for key, raw in file_values.items():
             values[key] = _coerce(key, raw, str(path))
         sources.append(str(path))
 
@@ -147,12 +179,39 @@ def load_settings(environ: os._Environ | dict | None = None) -> Settings:
         tls_dir=Path(str(values["tls_dir"])).absolute() if values.get("tls_dir") else None,
         lan_ranges=str(values["lan_ranges"]) if values.get("lan_ranges") else None,
         admin_ranges=str(values["admin_ranges"]) if values.get("admin_ranges") else None,
+        backup_targets=targets,
         source=sources,
         key_dir=Path(str(values["key_dir"])).absolute() if values.get("key_dir") else None,
     )
+    _apply_backup_keys(settings, values)
     settings.secret_key = _resolve_secret_key(values, settings)
     _validate(settings)
     return settings
+
+
+def _apply_backup_keys(settings: Settings, values: dict[str, object]) -> None:
+    for key in ("smtp_host", "smtp_from", "smtp_to", "smtp_user", "smtp_password"):
+        if values.get(key):
+            setattr(settings, key, str(values[key]).strip())
+    settings.smtp_port = int(values.get("smtp_port", 25))
+    settings.smtp_security = str(values.get("smtp_security", "none")).lower()
+    settings.backup_time = str(values.get("backup_time", "02:00")).strip()
+    settings.backup_weekly_day = str(values.get("backup_weekly_day", "sun")).strip().lower()
+
+
+def _validate_backup_keys(settings: Settings) -> None:
+    if settings.smtp_host and not (settings.smtp_from and settings.smtp_to):
+        raise ConfigError("smtp_host is set but smtp_from or smtp_to is missing; set both, "
+                          "for example smtp_from = trackerbox@example.com")
+    if not 1 <= settings.smtp_port <= 65535:
+        raise ConfigError(f"smtp_port = {settings.smtp_port} is outside 1..65535")
+    if settings.smtp_security not in SMTP_SECURITY:
+        raise ConfigError(f"smtp_security = {settings.smtp_security!r} is not one of {', '.join(SMTP_SECURITY)}")
+    hour, _, minute = settings.backup_time.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60 and len(minute) == 2):
+        raise ConfigError(f"backup_time = {settings.backup_time!r} is not a time of day; use HH:MM, such as 02:00")
+    if settings.backup_weekly_day not in WEEKDAYS:
+        raise ConfigError(f"backup_weekly_day = {settings.backup_weekly_day!r} is not one of {', '.join(WEEKDAYS)}")
 
 
 def _resolve_secret_key(values: dict[str, object], settings: Settings) -> str | None:
@@ -186,6 +245,7 @@ def _validate(settings: Settings) -> None:
                           "use for example 127.0.0.1 or 127.0.0.1, ::1") from None
     if settings.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"log_level = {settings.log_level!r} is not one of DEBUG, INFO, WARNING, ERROR")
+    _validate_backup_keys(settings)
 
 
 def secret_key_problem(key: str | None) -> str | None:

@@ -15,7 +15,8 @@ __all__ = ["bp"]
 
 @bp.route("/admin/")
 @signed_in
-@requires_any(Permission.USERS_MANAGE, Permission.SETTINGS_MANAGE, Permission.PROFILES_MANAGE)
+@requires_any(Permission.USERS_MANAGE, Permission.SETTINGS_MANAGE, Permission.PROFILES_MANAGE,
+              Permission.BACKUP_MANAGE)
 def index():
     return render_template("admin/index.html")
 

@@ -165,4 +165,15 @@ def panels_for(user: User) -> dict:
         panels["billing"] = billing_panel(user)
     if user.can(Permission.USERS_MANAGE.value):
         panels["admin"] = admin_panel()
+    if user.can(Permission.BACKUP_MANAGE.value):
+        panels["backups"] = backup_panel()
     return panels
+
+
+def backup_panel() -> list:
+    """Return each backup target's status: age of the newest verified archive and any problem."""
+    from flask import current_app
+
+    from app.backups.services import target_statuses
+
+    return target_statuses(current_app.config["TRACKERBOX"])

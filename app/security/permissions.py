@@ -41,6 +41,7 @@ class Permission(str, enum.Enum):
     SETTINGS_MANAGE = "settings.manage"
     AUDIT_READ_ALL = "audit.read_all"
     AUDIT_READ_OWN = "audit.read_own"
+    BACKUP_MANAGE = "backup.manage"
     # Scopes: without them a person acts only on projects they manage or clients they look after.
     SCOPE_ALL_PROJECTS = "scope.all_projects"
     SCOPE_ALL_CLIENTS = "scope.all_clients"
@@ -73,6 +74,7 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.SETTINGS_MANAGE: "Change company settings",
     Permission.AUDIT_READ_ALL: "Read the whole audit trail",
     Permission.AUDIT_READ_OWN: "Read own audit events",
+    Permission.BACKUP_MANAGE: "Run backups and manage backup targets",
     Permission.SCOPE_ALL_PROJECTS: "Act on all projects, not only managed ones",
     Permission.SCOPE_ALL_CLIENTS: "Act on all clients, not only the ones looked after",
 }

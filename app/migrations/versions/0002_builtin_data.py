@@ -20,7 +20,7 @@ BILLING = ["clients.view", "data.export", "invoices.issue", "invoices.manage", "
 PROFILES = {
     "Administrator": (
         "Everything, including users, profiles, settings and the audit trail",
-        ["audit.read_all", "audit.read_own", "clients.manage", "clients.view", "data.export", "data.import",
+        ["audit.read_all", "audit.read_own", "backup.manage", "clients.manage", "clients.view", "data.export", "data.import",
          "expenses.approve", "expenses.own", "expenses.reimburse", "invoices.issue", "invoices.manage",
          "invoices.view", "invoices.void", "payments.record", "periods.close", "profiles.manage", "projects.manage",
          "projects.view", "rates.view", "reports.view", "scope.all_clients", "scope.all_projects", "settings.manage",

@@ -1,0 +1,1 @@
+"""Backup targets and the status of backups: services, admin page and the scheduled jobs."""
