@@ -117,7 +117,7 @@ def chroot_command(root: Path, command: list[str], netns: str | None = None) -> 
 def run_in_root(root: Path, command: list[str], *, timeout: float, netns: str | None = None,
                 environment: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(chroot_command(root, command, netns), env=environment or root_environment(),
-                            capture_output=True, text=True, timeout=timeout)
+                            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     if check and result.returncode != 0:
         pytest.fail(f"{shlex.join(command)} exited {result.returncode}\n--- stdout\n{result.stdout[-6000:]}"
                     f"\n--- stderr\n{result.stderr[-6000:]}")

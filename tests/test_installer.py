@@ -169,12 +169,14 @@ def test_installer_lifecycle_in_debian_root(debian_root, tmp_path):
         assert unit["PrivateTmp"] == ["yes"]
         assert unit["ReadWritePaths"] == ["/var/lib/trackerbox"]
         assert unit["User"] == ["trackerbox"]
-    assert (root / "etc/nginx/sites-enabled/trackerbox").exists()
-    assert not (root / "etc/nginx/sites-enabled/default").exists()
+    # Links inside the root are absolute, so they are read, not followed.
+    assert os.readlink(root / "etc/nginx/sites-enabled/trackerbox") == "/etc/nginx/sites-available/trackerbox"
+    assert "server_name tracker.test;" in (root / "etc/nginx/sites-available/trackerbox").read_text()
+    assert not os.path.lexists(root / "etc/nginx/sites-enabled/default")
 
     landing, redirect = serve_and_sign_in(root, tmp_path, password.group(1))
     assert landing == f"https://{SERVER_NAME}/account/password"
-    assert redirect.startswith("301 https://tracker.test/")
+    assert redirect.startswith(f"308 https://{SERVER_NAME}/")
 
     # Upgrade in place: a backup first, a new release beside the old one, data kept.
     upgraded = run_installer(root, "--unattended", "--no-systemd", "--no-firewall")
@@ -191,9 +193,10 @@ def test_installer_lifecycle_in_debian_root(debian_root, tmp_path):
     # Uninstall keeps data, settings, keys and the user.
     removed = run_installer(root, "--uninstall", "--no-systemd", "--no-firewall")
     assert "are kept" in removed.stdout
-    assert not (root / "opt/trackerbox").exists()
+    assert not os.path.lexists(root / "opt/trackerbox")
+    assert not os.path.lexists(root / "usr/local/sbin/trackerbox")
     assert not (root / "etc/systemd/system/trackerbox-web.service").exists()
-    assert not (root / "etc/nginx/sites-enabled/trackerbox").exists()
+    assert not os.path.lexists(root / "etc/nginx/sites-enabled/trackerbox")
     assert (root / "var/lib/trackerbox/trackerbox.db").exists()
     assert (etc / "keys/password_hmac.key").exists()
     assert "trackerbox:" in (root / "etc/passwd").read_text()
