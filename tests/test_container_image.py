@@ -70,7 +70,10 @@ def image_root(debian_tarball, tmp_path):  # noqa: F811 (the fixture imported ab
             # pip in the build trusts the same CAs as this machine (some networks intercept TLS).
             build += ["-v", f"{HOST_CA_BUNDLE}:/run/host-ca.crt:ro", "--build-arg", "PIP_CERT=/run/host-ca.crt"]
         podman(*build, str(REPOSITORY), timeout=BUILD_TIMEOUT)
-        config = json.loads(podman("image", "inspect", f"{tag}:latest").stdout)[0]["Config"]
+        inspected = json.loads(podman("image", "inspect", f"{tag}:latest").stdout)[0]
+        config = inspected["Config"]
+        # podman reports the Docker-format HEALTHCHECK beside Config, not inside it.
+        config.setdefault("Healthcheck", inspected.get("HealthCheck"))
         podman("create", "--name", f"{tag.rsplit('/', 1)[1]}-export", f"{tag}:latest")
         exported = tmp_path / "image.tar"
         podman("export", "-o", str(exported), f"{tag.rsplit('/', 1)[1]}-export", timeout=600)

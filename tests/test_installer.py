@@ -97,7 +97,7 @@ class Office:
         return result.stdout
 
 
-def serve_and_sign_in(root: Path, tmp_path: Path, password: str) -> tuple[str, str]:
+def serve_and_sign_in(root: Path, cookie_jar: Path, password: str) -> tuple[str, str]:
     """Start waitress and nginx as their units would; return (sign-in landing URL, HTTP redirect)."""
     with NetworkNamespace(f"tbinst-{os.getpid()}") as namespace:
         web = start_unit(root, namespace.name, root / "etc/systemd/system/trackerbox-web.service")
@@ -105,14 +105,14 @@ def serve_and_sign_in(root: Path, tmp_path: Path, password: str) -> tuple[str, s
             wait_for(namespace, "http://127.0.0.1:8000/healthz", web)
             nginx_unit = unit_settings(root / "lib/systemd/system/nginx.service")
             run_in_root(root, shlex.split(nginx_unit["ExecStart"][0]), netns=namespace.name, timeout=60)
-            office = Office(namespace, root / "etc/trackerbox/tls/ca.crt", tmp_path / "cookies.txt")
+            office = Office(namespace, root / "etc/trackerbox/tls/ca.crt", cookie_jar)
             landing = office.sign_in(password)
             redirect = office.curl(f"http://{SERVER_NAME}/login", "-o", "/dev/null", "-w",
                                    "%{http_code} %{redirect_url}")
             return landing, redirect.stdout
         finally:
             web.terminate()
-            web.wait(timeout=30)
+            web.communicate(timeout=30)
 
 
 def mode(path: Path) -> int:
@@ -137,11 +137,28 @@ def debian_root(debian_tarball, tmp_path):  # noqa: F811 (the fixture imported a
     remove_root(root)
 
 
+def missing_commands() -> list[str]:
+    """Command groups install.sh calls that this source tree does not have (yet)."""
+    from app.cli import cli
+
+    return [group for group in ("cert", "proxy", "firewall", "scheduler", "backup") if group not in cli.commands]
+
+
 def test_installer_lifecycle_in_debian_root(debian_root, tmp_path):
     root = debian_root
+    options = ["--lan", "192.168.50.0/24", "--admin-ranges", "192.168.50.10/32", *INSTALL_OPTIONS]
 
-    installed = run_installer(root, "--lan", "192.168.50.0/24", "--admin-ranges", "192.168.50.10/32",
-                              *INSTALL_OPTIONS)
+    missing = missing_commands()
+    if missing:
+        # A release that lacks a command a later step calls is not switched to.
+        result = run_in_root(root, ["bash", f"{SOURCE_IN_ROOT}/install.sh", *options], timeout=INSTALL_TIMEOUT,
+                             check=False)
+        assert result.returncode != 0
+        assert f"lacks 'trackerbox {missing[0]}'" in result.stderr
+        assert not os.path.lexists(root / "opt/trackerbox/current")
+        pytest.skip(f"the rest needs trackerbox {', '.join(missing)}, which this source tree lacks")
+
+    installed = run_installer(root, *options)
     password = re.search(r"one-time password: (\S+)", installed.stdout)
     assert password, installed.stdout[-3000:]
     assert f"https://{SERVER_NAME}/" in installed.stdout
@@ -174,7 +191,7 @@ def test_installer_lifecycle_in_debian_root(debian_root, tmp_path):
     assert "server_name tracker.test;" in (root / "etc/nginx/sites-available/trackerbox").read_text()
     assert not os.path.lexists(root / "etc/nginx/sites-enabled/default")
 
-    landing, redirect = serve_and_sign_in(root, tmp_path, password.group(1))
+    landing, redirect = serve_and_sign_in(root, tmp_path / "first-cookies.txt", password.group(1))
     assert landing == f"https://{SERVER_NAME}/account/password"
     assert redirect.startswith(f"308 https://{SERVER_NAME}/")
 
@@ -187,7 +204,7 @@ def test_installer_lifecycle_in_debian_root(debian_root, tmp_path):
     users = run_in_root(root, ["runuser", "-u", "trackerbox", "--", "/usr/local/sbin/trackerbox", "user", "list"],
                         timeout=120)
     assert ADMIN_LOGIN in users.stdout
-    landing, _ = serve_and_sign_in(root, tmp_path, password.group(1))
+    landing, _ = serve_and_sign_in(root, tmp_path / "upgraded-cookies.txt", password.group(1))
     assert landing == f"https://{SERVER_NAME}/account/password"
 
     # Uninstall keeps data, settings, keys and the user.

@@ -20,6 +20,8 @@ NGINX_LINK=/etc/nginx/sites-enabled/trackerbox
 WEB_ADDRESS=127.0.0.1:8000
 # The nftables table that `trackerbox firewall apply` loads: family and name.
 NFT_FAMILY=inet NFT_TABLE=trackerbox
+# The trackerbox command groups that the install steps call.
+REQUIRED_COMMANDS=(setup db cert proxy firewall scheduler backup)
 # Releases kept in $TB_RELEASES after an upgrade: the running one and the one before it.
 KEEP_RELEASES=2
 
@@ -235,6 +237,19 @@ tb_root() { local release=$1; shift; "$release/bin/trackerbox" "$@"; }
 # Runs a trackerbox command of release $1 as the service user, from a folder it may read.
 tb_user() { local release=$1; shift; (cd / && runuser -u "$TB_USER" -- "$release/bin/trackerbox" "$@"); }
 
+# Deletes release $1 and stops when it lacks a command that a later step calls, so
+# a release that cannot finish the install is never switched to.
+check_release_commands() {
+  local release=$1 available group missing=()
+  available=" $("$release/bin/python" -c 'from app.cli import cli; print(*cli.commands)') "
+  for group in "${REQUIRED_COMMANDS[@]}"; do
+    [[ $available == *" $group "* ]] || missing+=("'trackerbox $group'")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  rm -rf "$release"
+  die "this TrackerBox version lacks ${missing[*]}, which the install needs; use a version that has it (the new release folder was removed)"
+}
+
 # Fails with a clear message when release $1 lacks the command group $2.
 require_command() {
   "$1/bin/trackerbox" "$2" --help >/dev/null 2>&1 ||
@@ -361,7 +376,6 @@ prepare_database() {
 
 create_certificate() {
   step "Setting up the TLS certificate"
-  require_command "$1" cert
   if [ -n "$CERT_FILE" ]; then
     tb_root "$1" cert import "$CERT_FILE" "$KEY_FILE" --name "$SERVER_NAME" --no-reload
   elif [ -s "$TB_TLS/server.crt" ]; then
@@ -373,7 +387,6 @@ create_certificate() {
 
 write_nginx_site() {
   step "Writing the nginx site $NGINX_SITE"
-  require_command "$1" proxy
   local static
   # nginx serves the static files through the current link, so a release switch moves them too.
   static=$(cd "$1" && echo lib/python3*/site-packages/app/static)
@@ -388,7 +401,6 @@ write_nginx_site() {
 
 install_units() {
   step "Installing the systemd units"
-  require_command "$1" scheduler
   local unit
   for unit in "${TB_UNITS[@]}"; do
     install -m 0644 -o root -g root "$1/share/appliance/files/systemd/$unit" "$UNIT_DIR/$unit"
@@ -400,7 +412,6 @@ install_units() {
 
 init_backup_identity() {
   step "Creating the backup identity"
-  require_command "$1" backup
   tb_user "$1" backup init
 }
 
@@ -425,7 +436,6 @@ wait_until_healthy() {
 apply_firewall() {
   [ "$USE_FIREWALL" -eq 1 ] || { say "Not loading the firewall (--no-firewall)"; return 0; }
   step "Loading the firewall"
-  require_command "$1" firewall
   tb_root "$1" firewall apply
   if [ "$UNATTENDED" -eq 1 ]; then
     tb_root "$1" firewall confirm
@@ -466,6 +476,7 @@ fresh_install() {
   step "Installing the code and its virtual environment in $TB_RELEASES"
   local release
   release=$(build_release) || die "could not build the virtual environment; see the pip messages above"
+  check_release_commands "$release"
   switch_release "$release"
   prepare_database "$TB_CURRENT"
   create_certificate "$TB_CURRENT"
@@ -492,6 +503,7 @@ upgrade() {
 
   step "Installing the new code beside $old"
   new=$(build_release) || die "could not build the new virtual environment, so nothing was changed; see the pip messages above"
+  check_release_commands "$new"
   step "Migrating the database with the new version"
   if ! tb_user "$new" db upgrade; then
     rm -rf "$new"
