@@ -72,8 +72,8 @@ def image_root(debian_tarball, tmp_path):  # noqa: F811 (the fixture imported ab
         podman(*build, str(REPOSITORY), timeout=BUILD_TIMEOUT)
         inspected = json.loads(podman("image", "inspect", f"{tag}:latest").stdout)[0]
         config = inspected["Config"]
-        # podman reports the Docker-format HEALTHCHECK beside Config, not inside it.
-        config.setdefault("Healthcheck", inspected.get("HealthCheck"))
+        # podman 4 reports the Docker-format HEALTHCHECK beside Config, not inside it.
+        config["Healthcheck"] = config.get("Healthcheck") or inspected.get("Healthcheck")
         podman("create", "--name", f"{tag.rsplit('/', 1)[1]}-export", f"{tag}:latest")
         exported = tmp_path / "image.tar"
         podman("export", "-o", str(exported), f"{tag.rsplit('/', 1)[1]}-export", timeout=600)

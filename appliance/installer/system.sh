@@ -11,6 +11,8 @@ TB_KEYS=$TB_ETC/keys
 TB_TLS=$TB_ETC/tls
 TB_CONF=$TB_ETC/trackerbox.conf
 TB_STATE=$TB_ETC/install.conf
+TB_BACKUPS=/var/backups/trackerbox
+TB_BACKUP_IDENTITY=$TB_KEYS/backup_identity.txt
 TB_USER=trackerbox
 TB_LINK=/usr/local/sbin/trackerbox
 TB_UNITS=(trackerbox-web.service trackerbox-scheduler.service)
@@ -318,7 +320,7 @@ create_user() {
 
 create_folders() {
   step "Creating $TB_DATA, $TB_ETC and $TB_PREFIX"
-  install -d -m 0700 -o "$TB_USER" -g "$TB_USER" "$TB_DATA" "$TB_ETC" "$TB_KEYS"
+  install -d -m 0700 -o "$TB_USER" -g "$TB_USER" "$TB_DATA" "$TB_ETC" "$TB_KEYS" "$TB_BACKUPS"
   install -d -m 0700 -o root -g root "$TB_TLS"
   install -d -m 0755 -o root -g root "$TB_PREFIX" "$TB_RELEASES"
 }
@@ -336,6 +338,7 @@ write_config() {
 data_dir = $TB_DATA
 key_dir = $TB_KEYS
 tls_dir = $TB_TLS
+backup_identity_file = $TB_BACKUP_IDENTITY
 # nginx on this machine is the only proxy whose X-Forwarded-For is believed.
 trusted_proxy = 127.0.0.1, ::1
 # The firewall lets these ranges reach HTTPS (lan_ranges) and SSH (admin_ranges).
@@ -412,6 +415,11 @@ install_units() {
 
 init_backup_identity() {
   step "Creating the backup identity"
+  if [ -e "$TB_BACKUP_IDENTITY" ]; then
+    say "Keeping the existing backup identity $TB_BACKUP_IDENTITY"
+    return 0
+  fi
+  # backup init prints the recovery sheet, with the identity, once.
   tb_user "$1" backup init
 }
 
@@ -483,9 +491,10 @@ fresh_install() {
   write_nginx_site "$TB_CURRENT"
   install_units "$TB_CURRENT"
   init_backup_identity "$TB_CURRENT"
-  save_state
   start_services
   apply_firewall "$TB_CURRENT"
+  # From here on a new run upgrades; until here it repeats the install.
+  save_state
   print_summary
 }
 
@@ -499,7 +508,11 @@ upgrade() {
   install_packages
   step "Backing up before the upgrade"
   require_command "$old" backup
-  tb_user "$old" backup create || die "the backup failed, so nothing was changed; fix the backup and run ./install.sh again"
+  local archive
+  archive=$TB_BACKUPS/before-upgrade-$(date -u +%Y%m%dT%H%M%SZ).tar.age
+  install -d -m 0700 -o "$TB_USER" -g "$TB_USER" "$TB_BACKUPS"
+  tb_user "$old" backup create --output "$archive" ||
+    die "the backup failed, so nothing was changed; fix the backup and run ./install.sh again"
 
   step "Installing the new code beside $old"
   new=$(build_release) || die "could not build the new virtual environment, so nothing was changed; see the pip messages above"
@@ -564,9 +577,9 @@ uninstall() {
     step "Deleting data, settings, keys and the user"
     rm -rf "$TB_DATA" "$TB_ETC"
     if id -u "$TB_USER" >/dev/null 2>&1; then userdel "$TB_USER"; fi
-    say "TrackerBox is removed, with its data."
+    say "TrackerBox is removed, with its data. Backups in $TB_BACKUPS are kept; delete them by hand when no longer needed."
   else
-    say "TrackerBox is removed. Data in $TB_DATA and settings and keys in $TB_ETC are kept; --purge deletes them."
+    say "TrackerBox is removed. Data in $TB_DATA, settings and keys in $TB_ETC and backups in $TB_BACKUPS are kept; --purge deletes all but the backups."
   fi
 }
 
@@ -579,7 +592,7 @@ system_main() {
     return 0
   fi
   local installed=0
-  if [ -L "$TB_CURRENT" ] && [ -e "$TB_CONF" ]; then installed=1; fi
+  if [ -L "$TB_CURRENT" ] && [ -e "$TB_STATE" ]; then installed=1; fi
   [ "$installed" -eq 1 ] || ask_missing_options
   check_os
   if [ "$USE_SYSTEMD" -eq 1 ] && ! systemd_running; then
