@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "app.commands.firewall",
     "app.commands.backup_targets",
     "app.commands.scheduler",
+    "app.commands.backup",
 )
 
 

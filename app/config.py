@@ -43,6 +43,7 @@ _KEYS: dict[str, type] = {
     # Local time of the daily backup (HH:MM) and weekday of the weekly off-site copy.
     "backup_time": str,
     "backup_weekly_day": str,
+    "backup_identity_file": str,
 }
 SMTP_SECURITY = ("none", "starttls", "tls")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -77,6 +78,8 @@ class Settings:
     backup_weekly_day: str = "sun"
     # Targets from [backup.target NAME] sections; the admin UI adds more in the database.
     backup_targets: list = field(default_factory=list)
+    # Where the backup age identity lives; None means <data_dir>/backup_identity.txt.
+    backup_identity_file: Path | None = None
     source: list[str] = field(default_factory=list)
     # Folder of the secret, password and audit key files; the data directory unless set.
     key_dir: Path | None = None
@@ -180,6 +183,7 @@ def load_settings(environ: os._Environ | dict | None = None) -> Settings:
         lan_ranges=str(values["lan_ranges"]) if values.get("lan_ranges") else None,
         admin_ranges=str(values["admin_ranges"]) if values.get("admin_ranges") else None,
         backup_targets=targets,
+        backup_identity_file=Path(str(values["backup_identity_file"])) if values.get("backup_identity_file") else None,
         source=sources,
         key_dir=Path(str(values["key_dir"])).absolute() if values.get("key_dir") else None,
     )

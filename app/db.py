@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -26,7 +27,9 @@ session: scoped_session[Session] = scoped_session(_session_factory)
 def make_engine(url: str) -> Engine:
     """Create an engine with the settings each supported backend needs."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # No pool: a connection closes when its request or command ends, so no idle
+        # connection keeps the file (and its -wal file) open while a restore swaps it.
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, poolclass=NullPool)
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from app import db
+from app import db, maintenance
 from app.config import Settings
 from app.errors import UserError
 from app.keys import AUDIT_KEY_FILE, PASSWORD_KEY_FILE, read_key
@@ -104,13 +104,24 @@ def configure_extensions(app: Flask) -> None:
     def load_user(user_id: str):
         from app.models import User
 
-        if not user_id.isdigit():
+        if not user_id.isdigit() or g.get("maintenance"):
             return None
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.is_active else None
 
 
 def configure_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def refuse_during_maintenance():
+        settings = app.config["TRACKERBOX"]
+        if request.endpoint == "static" or not maintenance.is_active(settings):
+            return None
+        # Pooled connections would keep the database being replaced open.
+        g.maintenance = True
+        app.extensions["trackerbox_engine"].dispose()
+        page = render_template("maintenance.html", reason=maintenance.reason(settings))
+        return page, 503, {"Retry-After": "120", "Cache-Control": "no-store"}
+
     @app.before_request
     def start_request():
         g.request_id = request.headers.get("X-Request-Id", "")[:36] or str(uuid.uuid4())
