@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import stat
 import subprocess
 import time
@@ -248,3 +249,16 @@ def test_installer_rejects_bad_option(options, message):
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+SHELL_SCRIPTS = ["install.sh", "appliance/installer/system.sh", "docker/entrypoint.sh"]
+
+
+@pytest.mark.parametrize("script", SHELL_SCRIPTS)
+def test_shell_script_passes_shellcheck(script):
+    syntax = subprocess.run(["bash", "-n", script], cwd=REPOSITORY, capture_output=True, text=True, timeout=30)
+    assert syntax.returncode == 0, syntax.stderr
+    if shutil.which("shellcheck") is None:
+        pytest.fail("shellcheck is missing; .ci/run installs it")
+    lint = subprocess.run(["shellcheck", "-x", script], cwd=REPOSITORY, capture_output=True, text=True, timeout=60)
+    assert lint.returncode == 0, lint.stdout

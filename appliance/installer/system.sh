@@ -467,10 +467,12 @@ TrackerBox is installed: https://$SERVER_NAME/
   Data: $TB_DATA   settings and keys: $TB_ETC   code: $TB_CURRENT
 
 Next steps:
-  - Trust the certificate on the office computers: trackerbox cert status shows which file to install.
-  - Add a backup target and test it: see docs/installation.md, section "Backups".
-  - Copy $TB_KEYS to a safe place: without password_hmac.key nobody can sign in.
-  - Upgrade later by running this script of the new version again as root.
+  - Store the backup recovery sheet printed above offline: without it no backup can be read.
+  - Install $TB_TLS/ca.crt as a trusted root on each office computer, unless you
+    imported a company certificate; trackerbox cert status shows the served certificate.
+  - Add backup targets under Administration and keep a copy of $TB_KEYS away from
+    this server: without password_hmac.key nobody can sign in.
+  - To upgrade, run the install.sh of the new version as root.
 EOF
 }
 
