@@ -429,7 +429,7 @@ start_services() {
   systemctl enable --quiet "${TB_UNITS[@]}" nginx
   systemctl restart "${TB_UNITS[@]}"
   systemctl reload-or-restart nginx
-  wait_until_healthy || die "the web server did not answer http://$WEB_ADDRESS/healthz within 60 seconds; see: journalctl -u trackerbox-web"
+  wait_until_healthy || die "the web server did not respond at http://$WEB_ADDRESS/healthz within 60 seconds; see: journalctl -u trackerbox-web"
 }
 
 wait_until_healthy() {
@@ -552,7 +552,7 @@ uninstall() {
   if [ "$PURGE" -eq 1 ] && [ "$UNATTENDED" -eq 0 ] && [ -t 0 ]; then
     local answer=""
     read -r -p "Delete $TB_DATA, $TB_ETC and the user $TB_USER for good? Type purge: " answer || true
-    [ "$answer" = "purge" ] || die "nothing removed"
+    [ "$answer" = "purge" ] || die "purge cancelled; nothing was removed"
   fi
   step "Removing the services"
   local unit
