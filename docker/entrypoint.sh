@@ -46,7 +46,9 @@ events { worker_connections 1024; }
 http {
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
-    access_log /dev/stdout;
+    # An unprivileged nginx cannot reopen /dev/stdout when the container runtime owns that
+    # pipe, and nginx writes access logs only to files; so they are off, errors go to stderr.
+    access_log off;
     sendfile on;
     client_body_temp_path $NGINX_RUN/body;
     proxy_temp_path $NGINX_RUN/proxy;
