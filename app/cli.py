@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
 
 import click
 
-from app.config import ConfigError
-from app.errors import UserError
+from app.commands.entry import run_command
 
 COMMAND_MODULES = (
     "app.commands.setup",
@@ -51,25 +49,4 @@ for _name in COMMAND_MODULES:
 
 def main() -> None:
     """Console entry point: run the command and turn known errors into a one-line reason."""
-    try:
-        # Outside standalone mode click returns the code of a click.exceptions.Exit
-        # instead of exiting, so it has to be passed on here.
-        code = cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (ConfigError, UserError) as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    if isinstance(code, int) and code:
-        sys.exit(code)
-
-
-if __name__ == "__main__":
-    # `python -m app.cli` is how `trackerbox firewall apply` starts its rollback watcher.
-    main()
+    run_command(cli)

@@ -1,7 +1,8 @@
 """The LAN firewall: one nftables table of our own, replaced in one transaction, with automatic rollback.
 
 ``apply`` keeps the table's previous ruleset and starts a detached watcher
-(``trackerbox firewall rollback --after N --token T``). Unless ``confirm`` runs before the
+(``python -m app.commands.firewall rollback --after N --token T``, the
+``trackerbox firewall rollback`` command). Unless ``confirm`` runs before the
 watcher wakes, the watcher restores the previous ruleset, so a wrong range cannot lock
 the administrator out of SSH for longer than the rollback delay.
 """
@@ -102,16 +103,27 @@ def _nft() -> str:
     return shutil.which("nft") or NFT
 
 
+def _run_nft(args: list[str], script: str | None = None) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run([_nft(), *args], input=script, capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:
+        raise UserError(f"{NFT} not found; install the nftables package (apt-get install nftables)") from None
+
+
 def run_nft_script(script: str) -> None:
-    result = subprocess.run([_nft(), "-f", "-"], input=script, capture_output=True, text=True, timeout=30)
+    result = _run_nft(["-f", "-"], script)
     if result.returncode != 0:
         raise UserError(f"nft rejected the ruleset, nothing was changed: {result.stderr.strip()}")
 
 
 def current_table() -> str | None:
-    """Our table as ``nft list`` prints it, or None when it is not loaded."""
-    result = subprocess.run([_nft(), "list", "table", *TABLE.split()], capture_output=True, text=True, timeout=30)
-    return result.stdout if result.returncode == 0 else None
+    """Return our table as ``nft list`` prints it, or None when it is not loaded."""
+    result = _run_nft(["list", "table", *TABLE.split()])
+    if result.returncode == 0:
+        return result.stdout
+    if "No such file or directory" in result.stderr:
+        return None
+    raise UserError(f"nft could not list the table {TABLE}: {result.stderr.strip()}; run the command as root")
 
 
 class StateDir:
@@ -166,7 +178,7 @@ def _start_watcher(state_dir: Path, seconds: int, token: str) -> int:
     log_file = open(state_dir / WATCHER_LOG, "a")
     with log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "firewall", "rollback", "--after", str(seconds), "--token", token,
+            [sys.executable, "-m", "app.commands.firewall", "rollback", "--after", str(seconds), "--token", token,
              "--state-dir", str(state_dir)],
             stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, start_new_session=True, close_fds=True,
         )
@@ -178,15 +190,18 @@ def apply(options: RulesetOptions, state: StateDir, rollback_seconds: int = DEFA
     definition = render_ruleset(options)
     with state.locked():
         current = state.read()
-        if current.get("status") != PENDING:
+        pending = current.get("status") == PENDING
+        if pending:
             # A second apply before confirm keeps the ruleset from before the first one:
             # that is the last one known to let the administrator in.
+            had_previous = current.get("had_previous", False)
+        else:
             state.save_previous(current_table())
             had_previous = (state.path / PREVIOUS_FILE).exists()
-        else:
-            had_previous = current.get("had_previous", False)
-            _stop_watcher(current)
         run_nft_script(replace_table_script(definition))
+        if pending:
+            # Only now: had nft failed, the earlier watcher would still have to roll back.
+            _stop_watcher(current)
         token = secrets.token_hex(16)
         new_state = {"status": PENDING, "token": token, "applied_at": _now(),
                      "deadline": time.time() + rollback_seconds, "had_previous": had_previous}
@@ -247,7 +262,7 @@ def rollback(state: StateDir, token: str | None = None) -> bool:
 
 
 def summary(state_dir: Path) -> dict:
-    """What the state directory records, for the status command and the dashboard (no nft call)."""
+    """Read the state directory's record for the status command and the dashboard, without calling nft."""
     current = StateDir(state_dir).read()
     result = {"status": current.get("status", "never applied"), "applied_at": current.get("applied_at")}
     if current.get("status") == PENDING:

@@ -54,7 +54,7 @@ def _server_name(value: str) -> str:
 
 
 def _check_path(path: Path, what: str) -> Path:
-    if any(character in str(path) for character in ';{}"\'\n\\$#'):
+    if any(character in str(path) for character in ' ;{}"\'\n\\$#'):
         raise UserError(f"{what} path {str(path)!r} contains a character nginx would misread; move it to a plain path")
     return path
 

@@ -22,9 +22,9 @@ def _free_port() -> int:
 @contextmanager
 def live_server(app):
     """Serve ``app`` with waitress on 127.0.0.1 in a background thread; yields the base URL."""
-    from waitress.server import create_server
+    from app.commands.serve import make_server
 
-    server = create_server(app, host="127.0.0.1", port=_free_port(), threads=4)
+    server = make_server(app, "127.0.0.1", _free_port(), 4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

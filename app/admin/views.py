@@ -8,7 +8,7 @@ from flask import render_template
 
 from app.admin import services
 from app.admin.blueprint import bp, requires_any
-from app.security.permissions import DESCRIPTIONS, Permission, signed_in
+from app.security.permissions import DESCRIPTIONS, Permission, has, signed_in
 
 __all__ = ["bp"]
 
@@ -18,7 +18,10 @@ __all__ = ["bp"]
 @requires_any(Permission.USERS_MANAGE, Permission.SETTINGS_MANAGE, Permission.PROFILES_MANAGE,
               Permission.BACKUP_MANAGE)
 def index():
-    return render_template("admin/index.html")
+    from app.admin.server_status import server_rows
+
+    server = server_rows() if has(Permission.SETTINGS_MANAGE) else None
+    return render_template("admin/index.html", server=server)
 
 
 @bp.route("/admin/profiles/")

@@ -103,3 +103,12 @@ def status(state_dir) -> None:
     click.echo(line)
     if "seconds_left" in summary:
         click.echo(f"Rollback pending in {summary['seconds_left']} s unless `trackerbox firewall confirm` runs")
+
+
+if __name__ == "__main__":
+    # `python -m app.commands.firewall` runs these commands without loading the rest of
+    # the application; the rollback watcher that `apply` starts uses it, so that a
+    # rollback depends on as little code as possible.
+    from app.commands.entry import run_command
+
+    run_command(firewall, "trackerbox firewall")
