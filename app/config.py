@@ -32,6 +32,7 @@ _KEYS: dict[str, type] = {
     "tls_dir": str,
     "lan_ranges": str,
     "admin_ranges": str,
+    "backup_identity_file": str,
     # E-mail for backup and scheduler failures; no smtp_host means no e-mail.
     "smtp_host": str,
     "smtp_port": int,
@@ -43,7 +44,6 @@ _KEYS: dict[str, type] = {
     # Local time of the daily backup (HH:MM) and weekday of the weekly off-site copy.
     "backup_time": str,
     "backup_weekly_day": str,
-    "backup_identity_file": str,
 }
 SMTP_SECURITY = ("none", "starttls", "tls")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -67,6 +67,8 @@ class Settings:
     tls_dir: Path | None = None
     lan_ranges: str | None = None
     admin_ranges: str | None = None
+    # Where the backup age identity lives; None means <data_dir>/backup_identity.txt.
+    backup_identity_file: Path | None = None
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_from: str | None = None
@@ -78,8 +80,6 @@ class Settings:
     backup_weekly_day: str = "sun"
     # Targets from [backup.target NAME] sections; the admin UI adds more in the database.
     backup_targets: list = field(default_factory=list)
-    # Where the backup age identity lives; None means <data_dir>/backup_identity.txt.
-    backup_identity_file: Path | None = None
     source: list[str] = field(default_factory=list)
     # Folder of the secret, password and audit key files; the data directory unless set.
     key_dir: Path | None = None

@@ -44,19 +44,21 @@ class RequestIdFilter(logging.Filter):
 
 
 def configure_logging(app: Flask, settings: Settings) -> None:
-    root = logging.getLogger("app")
-    root.setLevel(settings.log_level)
-    # The handler below writes every record once; passing them on to the root logger,
-    # which waitress and others configure too, would print them twice.
-    root.propagate = False
-    if not any(getattr(h, "trackerbox", False) for h in root.handlers):
-        handler = logging.StreamHandler()
-        handler.trackerbox = True  # type: ignore[attr-defined]
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [req %(request_id)s user %(user_id)s] %(message)s")
-        )
-        handler.addFilter(RequestIdFilter())
-        root.addHandler(handler)
+    # The backup package logs under "backup", outside the "app" tree, so it gets the same handler.
+    for name in ("app", "backup"):
+        root = logging.getLogger(name)
+        root.setLevel(settings.log_level)
+        # The handler below writes every record once; passing them on to the root logger,
+        # which waitress and others configure too, would print them twice.
+        root.propagate = False
+        if not any(getattr(h, "trackerbox", False) for h in root.handlers):
+            handler = logging.StreamHandler()
+            handler.trackerbox = True  # type: ignore[attr-defined]
+            handler.setFormatter(
+                logging.Formatter("%(asctime)s %(levelname)s %(name)s [req %(request_id)s user %(user_id)s] %(message)s")
+            )
+            handler.addFilter(RequestIdFilter())
+            root.addHandler(handler)
 
 
 def configure_database(app: Flask, settings: Settings) -> None:

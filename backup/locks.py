@@ -2,18 +2,19 @@
 
 With SQLite every process runs on the one box, so an fcntl lock on a file in the data
 directory is enough. With PostgreSQL several web nodes may each start a scheduler, so
-the lock is a session-level advisory lock held on a connection of its own; it ends
-when that connection closes, including when the process dies.
+the lock is a session-level advisory lock held on a connection of its own. It ends
+when that connection closes, which includes the death of the process.
 """
 from __future__ import annotations
 
 import fcntl
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import Settings
 
@@ -28,11 +29,15 @@ def _advisory_key(name: str) -> int:
 
 
 @contextmanager
-def exclusive(settings: Settings, name: str) -> Iterator[None]:
-    """Hold the lock ``name`` for the block, or raise LockHeld at once when another process has it."""
+def exclusive(settings: Settings, name: str) -> Iterator[Callable[[], bool]]:
+    """Hold the lock ``name`` for the block, or raise LockHeld at once when another process has it.
+
+    The block receives a function that returns False once the lock is lost, which only
+    happens to the PostgreSQL lock when its connection drops (a database restart).
+    """
     if settings.database_url.startswith("postgresql"):
-        with _advisory(settings, name):
-            yield
+        with _advisory(settings, name) as still_held:
+            yield still_held
         return
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     path = settings.data_dir / f"{name}.lock"
@@ -44,13 +49,13 @@ def exclusive(settings: Settings, name: str) -> Iterator[None]:
             raise LockHeld(name) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
-        yield
+        yield lambda: True
     finally:
         os.close(fd)
 
 
 @contextmanager
-def _advisory(settings: Settings, name: str) -> Iterator[None]:
+def _advisory(settings: Settings, name: str) -> Iterator[Callable[[], bool]]:
     from app.db import make_engine
 
     engine = make_engine(settings.database_url)
@@ -60,10 +65,20 @@ def _advisory(settings: Settings, name: str) -> Iterator[None]:
             if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
                 raise LockHeld(name)
             connection.commit()
+
+            def still_held() -> bool:
+                try:
+                    connection.execute(text("SELECT 1"))
+                    connection.commit()
+                except SQLAlchemyError:
+                    return False
+                return True
+
             try:
-                yield
+                yield still_held
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                connection.commit()
+                if still_held():
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    connection.commit()
     finally:
         engine.dispose()

@@ -1,4 +1,4 @@
-"""Which archives a target keeps: the newest per day, ISO week and month, plus the last verified ones.
+"""Retention: the newest archive per day, ISO week and month, plus the last verified ones.
 
 Only verified archives count. The rules work like the "keep daily/weekly/monthly" rules
 of common backup tools: for each of the newest N days (weeks, months) that have an

@@ -10,6 +10,7 @@ goes on with the next target.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -21,17 +22,18 @@ from typing import BinaryIO
 
 from app.config import Settings
 from backup.retention import (
-    ARCHIVE_SUFFIX, SIDECAR_SUFFIX, ArchiveEntry, archive_name, parse_archive_name, plan_retention,
+    SIDECAR_SUFFIX, ArchiveEntry, archive_name, parse_archive_name, plan_retention,
 )
 from backup.target_config import TargetConfig
-from backup.targets import PARTIAL_SUFFIX, TargetError, Transport, open_target
+from backup.targets import PARTIAL_SUFFIX, TRANSPORT_ERRORS, TargetError, Transport, open_target
 
 log = logging.getLogger(__name__)
 
 # Room left free on a target beyond the archive itself, so a backup never fills it to the last byte.
 FREE_SPACE_MARGIN_BYTES = 16 * 1024 * 1024
 SPOOL_DIR_NAME = "backup-spool"
-Progress = Callable[[int], None] | None
+# Called with (phase, bytes done, bytes in all), like the archive writer's own progress.
+Progress = Callable[[str, int, int], None] | None
 
 
 @dataclass
@@ -44,19 +46,24 @@ class TargetResult:
     pruned: int = 0
 
 
-class _HashingReader:
+class _HashingReader(io.RawIOBase):
     """Pass reads through while hashing them, so the read-back bytes can be compared."""
 
     def __init__(self, stream: BinaryIO) -> None:
+        super().__init__()
         self.stream = stream
         self.digest = hashlib.sha256()
         self.size = 0
 
-    def read(self, size: int = -1) -> bytes:
-        data = self.stream.read(size)
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.stream.read(len(buffer))
+        buffer[: len(data)] = data
         self.digest.update(data)
         self.size += len(data)
-        return data
+        return len(data)
 
     def drain(self) -> None:
         while self.read(1024 * 1024):
@@ -71,7 +78,26 @@ def _sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_spool(settings: Settings, created_at: datetime) -> Path:
+def _phase(progress: Progress, phase: str) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(phase, done, total)
+
+
+def _byte_counter(progress: Progress, phase: str, total: int) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        progress(phase, done, total)
+
+    return advance
+
+
+def write_spool(settings: Settings, created_at: datetime, progress: Progress = None) -> Path:
     """Write a new encrypted archive into the spool directory and return its path."""
     from backup.archive import write_archive
 
@@ -82,20 +108,22 @@ def write_spool(settings: Settings, created_at: datetime) -> Path:
     final = spool / archive_name(created_at)
     partial = spool / (final.name + PARTIAL_SUFFIX)
     with partial.open("wb") as out:
-        write_archive(settings, out)
+        write_archive(settings, out, progress=_phase(progress, "writing the archive"))
         out.flush()
         os.fsync(out.fileno())
     partial.rename(final)
     return final
 
 
-def verify_on_target(transport: Transport, name: str, expected_sha256: str, identity) -> int:
+def verify_on_target(transport: Transport, name: str, expected_sha256: str, identity, size: int,
+                     progress: Progress = None) -> int:
     """Read ``name`` back from the target, decrypt and check it; return its size in bytes."""
     from backup.archive import verify_archive
 
+    phase = f"{transport.config.name}: verifying"
     with transport.open_read(name) as stream:
         reader = _HashingReader(stream)
-        verify_archive(reader, identity)
+        verify_archive(reader, identity, progress=_phase(progress, phase), total=size)
         reader.drain()
     if reader.digest.hexdigest() != expected_sha256:
         raise TargetError(f"target {transport.config.name}: {name} read back differs from the archive written")
@@ -116,9 +144,9 @@ def send_to_target(config: TargetConfig, spool_file: Path, sha256: str, identity
                 raise TargetError(f"target {config.name} is full: {free // 2**20} MiB free, the archive needs "
                                   f"{(size + FREE_SPACE_MARGIN_BYTES) // 2**20} MiB; free space or lower retention")
             with spool_file.open("rb") as source:
-                transport.put(source, name, progress)
+                transport.put(source, name, _byte_counter(progress, f"{config.name}: copying", size))
             try:
-                read_size = verify_on_target(transport, name, sha256, identity)
+                read_size = verify_on_target(transport, name, sha256, identity, size, progress)
             except BackupError as exc:
                 raise TargetError(f"target {config.name}: verification of {name} failed: {exc}") from exc
             record = {"archive": name, "size_bytes": read_size, "sha256": sha256,
@@ -126,7 +154,7 @@ def send_to_target(config: TargetConfig, spool_file: Path, sha256: str, identity
             transport.write_text(name + SIDECAR_SUFFIX, json.dumps(record, indent=1) + "\n")
             log.info("archive %s verified on target %s (%s bytes)", name, config.name, read_size)
             pruned = prune_transport(transport, config)
-    except (TargetError, OSError, EOFError) as exc:
+    except TRANSPORT_ERRORS as exc:
         message = str(exc) if isinstance(exc, TargetError) else f"target {config.name}: {exc}"
         log.error("backup to target %s failed: %s", config.name, message)
         return TargetResult(config.name, False, message, name, size)
@@ -178,7 +206,7 @@ def run_backup(settings: Settings, targets: list[TargetConfig], identity, progre
 
     created_at = created_at or datetime.now(timezone.utc)
     try:
-        spool_file = write_spool(settings, created_at)
+        spool_file = write_spool(settings, created_at, progress)
     except (BackupError, OSError) as exc:
         reason = f"writing the archive failed: {exc}"
         log.error("backup run failed before any target was written: %s", reason)

@@ -15,7 +15,7 @@ TARGET_TYPES = ("directory", "sftp")
 SCHEDULES = ("daily", "weekly")
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 DEFAULT_KEEP = {"keep_daily": 7, "keep_weekly": 4, "keep_monthly": 12}
-# Retention never deletes the newest this many verified archives, whatever the rules say.
+# Retention never deletes the newest this many verified archives, whatever the keep_* settings are.
 MIN_VERIFIED_KEPT = 3
 
 _BOOL_WORDS = {"yes": True, "true": True, "on": True, "1": True, "no": False, "false": False, "off": False, "0": False}

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from paramiko import SSHException
+
 from backup.target_config import TargetConfig
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,12 @@ Progress = Callable[[int], None] | None
 
 
 class TargetError(Exception):
-    """A target cannot be reached, written or read; the message says which and why."""
+    """A target cannot be reached, written or read; the message names the target and the cause."""
+
+
+# Exceptions a transport raises when a target fails mid-way: a dropped SSH session raises
+# SSHException or EOFError, and a local disk raises OSError. Callers catch these per target.
+TRANSPORT_ERRORS = (TargetError, OSError, EOFError, SSHException)
 
 
 class Transport(Protocol):
@@ -120,8 +127,11 @@ def _os_reason(exc: OSError) -> str:
 
 
 class SftpTarget:
-    """An account on an OpenSSH server, reached with a private key; the host key must be
-    listed in the target's known_hosts file, so an unknown or changed server is rejected."""
+    """An account on an OpenSSH server, reached with a private key.
+
+    The server's host key must be listed in the target's known_hosts file, so an unknown
+    or changed server is rejected.
+    """
 
     def __init__(self, config: TargetConfig) -> None:
         self.config = config
@@ -192,9 +202,9 @@ class SftpTarget:
             return None
         if kind != CMD_EXTENDED_REPLY:
             return None
-        _bsize, frsize = message.get_int64(), message.get_int64()
-        _blocks, _bfree, bavail = message.get_int64(), message.get_int64(), message.get_int64()
-        return bavail * frsize
+        # The reply lists bsize, frsize, blocks, bfree, bavail, ... as 64-bit integers.
+        fields = [message.get_int64() for _ in range(5)]
+        return fields[4] * fields[1]
 
     def list_names(self) -> list[str]:
         return sorted(attr.filename for attr in self._sftp.listdir_attr(self.config.path)
@@ -240,7 +250,7 @@ class SftpTarget:
 def _sftp_reason(exc: BaseException) -> str:
     text = str(exc)
     if "Failure" in text:
-        # OpenSSH's sftp-server answers a full disk or a read-only file system with the
+        # OpenSSH's sftp-server reports a full disk or a read-only file system with the
         # generic SSH_FX_FAILURE status.
         return "the server reported a failure (full disk, read-only file system or quota)"
     if isinstance(exc, PermissionError):

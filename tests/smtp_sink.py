@@ -8,7 +8,7 @@ from email.message import Message
 
 
 class SmtpSink:
-    """Accept SMTP sessions on 127.0.0.1 in a thread; ``messages`` holds the parsed messages."""
+    """Accept SMTP sessions on 127.0.0.1 in a thread; ``messages`` contains the parsed messages."""
 
     def __init__(self) -> None:
         self.messages: list[Message] = []

@@ -3,17 +3,19 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
 class TargetForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=40)],
                        description="Lower-case letters, digits, - and _, such as nas or offsite")
-    type = SelectField("Type", choices=[("directory", "Directory (second disk, NAS share, USB drive)"),
-                                        ("sftp", "SFTP server (OpenSSH, key authentication)")])
+    type = SelectField("Type", choices=[SelectChoice("directory", "Directory (second disk, NAS share, USB drive)"),
+                                        SelectChoice("sftp", "SFTP server (OpenSSH, key authentication)")])
     path = StringField("Path", validators=[DataRequired(), Length(max=400)],
                        description="Absolute directory on this server, or on the SFTP server for sftp")
-    schedule = SelectField("Schedule", choices=[("daily", "Daily"), ("weekly", "Weekly (off-site copy)")])
+    schedule = SelectField("Schedule", choices=[SelectChoice("daily", "Daily"),
+                                                SelectChoice("weekly", "Weekly (off-site copy)")])
     require_mount = BooleanField("Path must be a mount point (directory targets)")
     host = StringField("SFTP host", validators=[Optional(), Length(max=255)])
     port = IntegerField("SFTP port", default=22, validators=[Optional(), NumberRange(min=1, max=65535)])

@@ -12,7 +12,7 @@ from backup import locks
 from backup.notify import send_alert
 from backup.runs import Progress, TargetResult, prune_transport, run_backup
 from backup.target_config import TargetConfig
-from backup.targets import TargetError, open_target
+from backup.targets import TRANSPORT_ERRORS, open_target
 
 log = logging.getLogger(__name__)
 BACKUP_LOCK = "backup"
@@ -63,7 +63,7 @@ def prune_targets(settings: Settings, targets: list[TargetConfig]) -> list[tuple
                 try:
                     with open_target(config) as transport:
                         deleted = prune_transport(transport, config)
-                except (TargetError, OSError, EOFError) as exc:
+                except TRANSPORT_ERRORS as exc:
                     log.error("retention on target %s failed: %s", config.name, exc)
                     outcome.append((config.name, None, str(exc)))
                     continue

@@ -1,4 +1,4 @@
-"""`trackerbox scheduler`: the daily backup, weekly off-site copy, backup check and uploads cleanup.
+"""`trackerbox scheduler`: daily backup, weekly off-site copy, monthly restore drill, backup check, cleanup.
 
 One scheduler runs per installation: it holds the "scheduler" lock (see backup.locks)
 for as long as it lives, and a second one stands by until the lock is free. Jobs run one
@@ -38,11 +38,18 @@ SCHEDULER_LOCK = "scheduler"
 CATCH_UP_WINDOW = timedelta(days=32)
 
 
+class ReportedFailure(Exception):
+    """A job failed and has already logged and mailed the details itself."""
+
+
 @dataclass(frozen=True)
 class JobSpec:
     job_id: str
     trigger: CronTrigger
     run: Callable[[Settings], str]
+    # Whether start-up runs a job that has never run; the drill waits for its first due
+    # time, because a new box has no archive to drill with yet.
+    run_if_never_ran: bool = True
 
 
 def _daily_backup(settings: Settings) -> str:
@@ -59,14 +66,24 @@ def _backup(settings: Settings, schedule: str) -> str:
     results = jobs.create_backups(settings, targets, schedule)
     failed = [result for result in results if not result.ok]
     if failed:
-        raise RuntimeError("; ".join(result.message for result in failed))
+        raise ReportedFailure("; ".join(result.message for result in failed))
     return f"verified on {len(results)} target(s)"
+
+
+def _restore_drill(settings: Settings) -> str:
+    from app.backups.drill import run_drill
+
+    with db.transaction(writes=False):
+        targets = select_targets(settings)
+    # Prefer the daily targets: they hold the newest archive and are usually the nearest.
+    targets.sort(key=lambda target: target.schedule != "daily")
+    return run_drill(settings, targets, jobs.load_identity(settings))
 
 
 def _backup_check(settings: Settings) -> str:
     problems = jobs.check_freshness(settings)
     if problems:
-        raise RuntimeError("; ".join(problems))
+        raise ReportedFailure("; ".join(problems))
     return "every target has a current verified backup"
 
 
@@ -90,6 +107,8 @@ def job_specs(settings: Settings) -> list[JobSpec]:
                                              minute=minute), _weekly_backup),
         JobSpec("uploads_clean", CronTrigger(hour=(hour + 2) % 24, minute=minute), _uploads_clean),
         JobSpec("backup_check", CronTrigger(hour=(hour + 6) % 24, minute=minute), _backup_check),
+        JobSpec("restore_drill", CronTrigger(day=1, hour=(hour + 3) % 24, minute=minute), _restore_drill,
+                run_if_never_ran=False),
     ]
 
 
@@ -104,13 +123,18 @@ def previous_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
 
 
 def missed_jobs(specs: list[JobSpec], now: datetime) -> list[str]:
-    """Return the ids of jobs due since their last recorded start; a job that never ran counts as missed."""
+    """Return the ids of jobs due since their last recorded start.
+
+    A job that never ran counts as missed unless its spec says otherwise.
+    """
     with db.transaction(writes=False):
         last = {row.job_id: row.last_started_at for row in db.session.scalars(select(SchedulerJob))}
     missed = []
     for spec in specs:
         due = previous_fire_time(spec.trigger, now)
         started = last.get(spec.job_id)
+        if started is None and not spec.run_if_never_ran:
+            continue
         if due is not None and (started is None or started < due):
             missed.append(spec.job_id)
     return missed
@@ -123,6 +147,10 @@ def run_job(app: Flask, settings: Settings, spec: JobSpec) -> None:
         log.info("job %s started", spec.job_id)
         try:
             message = spec.run(settings)
+        except ReportedFailure as exc:
+            log.error("job %s failed: %s", spec.job_id, exc)
+            _store(spec.job_id, outcome="failed", message=str(exc))
+            return
         except Exception as exc:  # noqa: BLE001  (a job failure is reported, the scheduler goes on)
             log.exception("job %s failed", spec.job_id)
             _store(spec.job_id, outcome="failed", message=str(exc))
@@ -145,12 +173,20 @@ def _store(job_id: str, *, started: bool = False, outcome: str | None = None, me
         db.session.add(row)
 
 
-def touch_heartbeat(settings: Settings) -> None:
+def touch_heartbeat(settings: Settings, still_held: Callable[[], bool] = lambda: True,
+                    scheduler: BlockingScheduler | None = None) -> None:
+    """Rewrite the heartbeat file; stop the scheduler instead when its lock was lost."""
+    if not still_held():
+        log.error("scheduler lost its lock (database connection dropped); stopping the jobs to take the lock again")
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        return
     path = settings.data_dir / HEARTBEAT_FILE
     path.write_text(datetime.now(timezone.utc).isoformat(timespec="seconds") + "\n", encoding="utf-8")
 
 
-def build_scheduler(app: Flask, settings: Settings) -> BlockingScheduler:
+def build_scheduler(app: Flask, settings: Settings, still_held: Callable[[], bool] = lambda: True
+                    ) -> BlockingScheduler:
     scheduler = BlockingScheduler(
         executors={"default": ThreadPoolExecutor(1), "heartbeat": ThreadPoolExecutor(1)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
@@ -158,8 +194,8 @@ def build_scheduler(app: Flask, settings: Settings) -> BlockingScheduler:
     specs = job_specs(settings)
     for spec in specs:
         scheduler.add_job(run_job, spec.trigger, args=(app, settings, spec), id=spec.job_id, name=spec.job_id)
-    scheduler.add_job(touch_heartbeat, "interval", seconds=HEARTBEAT_SECONDS, args=(settings,), id="heartbeat",
-                      executor="heartbeat")
+    scheduler.add_job(touch_heartbeat, "interval", seconds=HEARTBEAT_SECONDS, args=(settings, still_held, scheduler),
+                      id="heartbeat", executor="heartbeat")
     now = datetime.now(timezone.utc).astimezone()
     with app.app_context():
         missed = missed_jobs(specs, now)
@@ -179,7 +215,7 @@ def serve(app: Flask, settings: Settings, standby_seconds: int = 30) -> None:
     def on_signal(signum, _frame):
         log.info("scheduler received signal %s; stopping", signum)
         stop.set()
-        if current:
+        if current and current[0].running:
             current[0].shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -187,14 +223,18 @@ def serve(app: Flask, settings: Settings, standby_seconds: int = 30) -> None:
     announced = False
     while not stop.is_set():
         try:
-            with locks.exclusive(settings, SCHEDULER_LOCK):
+            with locks.exclusive(settings, SCHEDULER_LOCK) as still_held:
                 log.info("scheduler started; heartbeat file %s", settings.data_dir / HEARTBEAT_FILE)
-                scheduler = build_scheduler(app, settings)
-                current.append(scheduler)
+                scheduler = build_scheduler(app, settings, still_held)
+                current[:] = [scheduler]
+                if stop.is_set():  # the signal came while the scheduler was being built
+                    return
                 touch_heartbeat(settings)
                 scheduler.start()
                 log.info("scheduler stopped")
-                return
+                if stop.is_set():
+                    return
+                announced = False
         except locks.LockHeld:
             if not announced:
                 log.info("another scheduler holds the lock; standing by, retrying every %s s", standby_seconds)

@@ -1,18 +1,25 @@
 """``trackerbox backup create|list|status|prune``: archives on the configured targets."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from app.commands.context import get_app
 
 
 def register(cli: click.Group) -> None:
-    group = cli.commands.get("backup")
-    if group is None:
-        group = click.Group("backup", help="Make, check and restore encrypted backups.")
-        cli.add_command(group)
+    from app.commands.backup import backup_group
+
+    # `create` here writes to the configured targets and hands --output on to the
+    # single-file command of app.commands.backup, which it replaces in the group.
+    global _create_file
+    _create_file = backup_group.commands["create"]
     for command in (create, list_archives, status, prune):
-        group.add_command(command)
+        backup_group.add_command(command)
+
+
+_create_file: click.Command | None = None
 
 
 def _settings():
@@ -21,18 +28,37 @@ def _settings():
 
 @click.command("create")
 @click.option("--target", "target_name", metavar="NAME", help="Write only to this target (default: every target).")
-def create(target_name: str | None) -> None:
-    """Write one encrypted archive to the targets, read it back and verify it on each."""
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write one archive to this file instead of the targets. Must not exist yet.")
+@click.option("--include-secrets", is_flag=True,
+              help="With --output: also store the secret key, password key and audit key (inside the encryption).")
+@click.pass_context
+def create(ctx: click.Context, target_name: str | None, output: Path | None, include_secrets: bool) -> None:
+    """Write one encrypted archive to the backup targets, read it back and verify it on each.
+
+    With --output the archive goes to one file instead, and no target is touched.
+    """
     from app import db
     from app.backups import jobs, services
+    from app.commands.backup import ProgressBar
 
+    if output is not None:
+        if target_name:
+            raise click.UsageError("use either --target or --output, not both")
+        ctx.invoke(_create_file, output=output, include_secrets=include_secrets)
+        return
+    if include_secrets:
+        raise click.UsageError("--include-secrets works with --output only; scheduled archives never hold the keys")
     app = get_app()
     with app.app_context():
         settings = _settings()
         with db.transaction(writes=False):
             targets = services.select_targets(settings, name=target_name)
-        with click.progressbar(length=0, label="Writing and verifying", show_pos=False, width=30) as bar:
-            results = jobs.create_backups(settings, targets, "manual", progress=bar.update)
+        bar = ProgressBar("backing up")
+        try:
+            results = jobs.create_backups(settings, targets, "manual", progress=bar)
+        finally:
+            bar.close()
     verified = [result for result in results if result.ok]
     failed = [result for result in results if not result.ok]
     for result in failed:
@@ -51,7 +77,7 @@ def list_archives(target_name: str | None) -> None:
     from app import db
     from app.backups import services
     from backup.runs import list_archives as archives_on
-    from backup.targets import TargetError, open_target
+    from backup.targets import TRANSPORT_ERRORS, open_target
 
     app = get_app()
     unreachable = []
@@ -63,7 +89,7 @@ def list_archives(target_name: str | None) -> None:
         try:
             with open_target(config) as transport:
                 entries = sorted(archives_on(transport), key=lambda entry: entry.created_at, reverse=True)
-        except (TargetError, OSError, EOFError) as exc:
+        except TRANSPORT_ERRORS as exc:
             click.echo(f"  unreachable: {exc}")
             unreachable.append(config.name)
             continue
