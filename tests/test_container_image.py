@@ -147,7 +147,9 @@ def test_image_runs_self_check_web_and_proxy(image_root):
         proxy = None
         try:
             health = wait_for_url(namespace, web, "http://127.0.0.1:8000/healthz")
-            assert json.loads(health)["status"] == "ok"
+            # No scheduler runs here, so /healthz may report a warning, but never a failure.
+            assert json.loads(health)["status"] in {"ok", "warning"}
+            assert json.loads(health)["checks"]["database"]["status"] == "ok"
             healthcheck = run_in_root(root, entry_point(config, *config["Healthcheck"]["Test"][2:]),
                                       netns=namespace.name, timeout=60, check=False)
             assert healthcheck.returncode == 0, healthcheck.stderr
