@@ -243,7 +243,11 @@ tb_user() { local release=$1; shift; (cd / && runuser -u "$TB_USER" -- "$release
 # a release that cannot finish the install is never switched to.
 check_release_commands() {
   local release=$1 available group missing=()
-  available=" $("$release/bin/python" -c 'from app.cli import cli; print(*cli.commands)') "
+  if ! available=$("$release/bin/python" -c 'from app.cli import cli; print(*cli.commands)'); then
+    rm -rf "$release"
+    die "the new release cannot load its trackerbox command; see the Python error above (the new release folder was removed)"
+  fi
+  available=" $available "
   for group in "${REQUIRED_COMMANDS[@]}"; do
     [[ $available == *" $group "* ]] || missing+=("'trackerbox $group'")
   done
