@@ -262,3 +262,38 @@ def test_shell_script_passes_shellcheck(script):
         pytest.fail("shellcheck is missing; .ci/run installs it")
     lint = subprocess.run(["shellcheck", "-x", script], cwd=REPOSITORY, capture_output=True, text=True, timeout=60)
     assert lint.returncode == 0, lint.stdout
+
+
+def run_installer_function(script: str, stdin: str = "") -> subprocess.CompletedProcess:
+    """Run bash ``script`` with install.sh's helpers and system.sh's functions loaded, nothing installed."""
+    prelude = ('say() { printf "==> %s\\n" "$*"; }; die() { printf "install.sh: %s\\n" "$*" >&2; exit 1; }; '
+               f'SOURCE_DIR={shlex.quote(str(REPOSITORY))}; . "$SOURCE_DIR/appliance/installer/system.sh"; ')
+    return subprocess.run(["bash", "-c", prelude + script], input=stdin, capture_output=True, text=True, timeout=30)
+
+
+def test_ask_repeats_until_answer_valid():
+    result = run_installer_function('ask LAN "LAN ranges" "" ranges_check; echo "got $LAN"',
+                                    stdin="10.0.0.0/40\n10.1.0.0/16, fd00::/64\n")
+    assert result.returncode == 0, result.stderr
+    assert "10.0.0.0/40 has the prefix length /40; use 0 to 32 (attempt 1 of 3)" in result.stderr
+    assert result.stdout.strip().endswith("got 10.1.0.0/16, fd00::/64")
+
+
+def test_ask_gives_up_after_three_answers():
+    result = run_installer_function('ask NAME "Server name" "" server_name_check',
+                                    stdin="bad name\nbad_name\n-bad\n")
+    assert result.returncode == 1
+    assert "(attempt 3 of 3)" in result.stderr
+    assert "no valid answer to: Server name" in result.stderr
+
+
+def test_ask_takes_default_on_empty_answer():
+    result = run_installer_function('ask LOGIN "Login" admin login_problem; echo "got $LOGIN"', stdin="\n")
+    assert result.stdout.strip().endswith("got admin")
+
+
+def test_given_ranges_are_normalized():
+    result = run_installer_function('LAN_RANGES="192.168.1.0/24 FD00::/64,10.0.0.1"; ADMIN_RANGES=10.0.0.2; '
+                                    'SERVER_NAME=Tracker.Office.LAN; validate_given_options; '
+                                    'echo "$LAN_RANGES|$ADMIN_RANGES|$SERVER_NAME"')
+    assert result.stdout.strip() == "192.168.1.0/24,fd00::/64,10.0.0.1|10.0.0.2|tracker.office.lan"
