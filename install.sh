@@ -1,18 +1,33 @@
 #!/usr/bin/env bash
 # Install TrackerBox.
 #
-#   ./install.sh --local   try TrackerBox on this machine: a virtual environment in .venv,
-#                          data in ./instance, the server on http://127.0.0.1:8000
+#   ./install.sh --local        try TrackerBox on this machine: a virtual environment in .venv,
+#                               data in ./instance, the server on http://127.0.0.1:8000
+#   sudo ./install.sh [OPTIONS] install TrackerBox as the office server on Debian 12 or
+#                               Ubuntu 24.04; run again to upgrade in place
+#   sudo ./install.sh --uninstall [--purge]
+#                               remove the services; --purge also deletes data, keys and the user
+#
+# Server install options (asked for when missing, unless --unattended):
+#   --server-name NAME          host name the office types in the browser, e.g. tracker.office.lan
+#   --lan CIDRS                 comma-separated ranges allowed to reach HTTPS, e.g. 192.168.1.0/24
+#   --admin-ranges CIDRS        comma-separated ranges allowed to reach SSH, e.g. 192.168.1.10/32
+#   --admin-login LOGIN         login of the first administrator (default: admin)
+#   --cert FILE --key FILE      import this certificate and key instead of creating a local CA
+#   --unattended                ask nothing; fail when a required option is missing
+#   --no-systemd                write the unit files but do not start or enable services
+#   --no-firewall               do not load the nftables firewall
 #
 # The --local mode needs Python 3.11 or newer with the venv module. Run as root, it also
 # installs the Debian/Ubuntu packages it needs (python3-venv and the Pango libraries
 # that PDF rendering uses). Run as another user, it prints which packages are missing.
 set -euo pipefail
 
-cd "$(dirname "$(readlink -f "$0")")"
+SOURCE_DIR=$(dirname "$(readlink -f "$0")")
+cd "$SOURCE_DIR"
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 say() { printf '==> %s\n' "$*"; }
@@ -60,8 +75,14 @@ install_local() {
 }
 
 case "${1:-}" in
-  --local) install_local ;;
+  --local)
+    [ $# -eq 1 ] || die "--local takes no other options; run: ./install.sh --local"
+    install_local
+    ;;
   -h|--help) usage ;;
-  "") usage; die "choose a mode, for example: ./install.sh --local" ;;
-  *) usage; die "unknown option ${1}" ;;
+  *)
+    # shellcheck source=appliance/installer/system.sh
+    . "$SOURCE_DIR/appliance/installer/system.sh"
+    system_main "$@"
+    ;;
 esac

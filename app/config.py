@@ -21,6 +21,7 @@ KNOWN_WEAK_KEYS = {"dev", "changeme", "secret", "development", "default", "track
 # Keys accepted in the config file, with the type they are parsed as.
 _KEYS: dict[str, type] = {
     "data_dir": str,
+    "key_dir": str,
     "database_url": str,
     "secret_key": str,
     "secret_key_file": str,
@@ -80,14 +81,20 @@ class Settings:
     lan_ranges: str | None = None
     admin_ranges: str | None = None
     source: list[str] = field(default_factory=list)
+    # Folder of the secret, password and audit key files; the data directory unless set.
+    key_dir: Path | None = None
 
     @property
     def upload_dir(self) -> Path:
         return self.data_dir / "uploads"
 
     @property
+    def keys_path(self) -> Path:
+        return self.key_dir or self.data_dir
+
+    @property
     def secret_key_path(self) -> Path:
-        return self.data_dir / SECRET_KEY_FILE_NAME
+        return self.keys_path / SECRET_KEY_FILE_NAME
 
     @property
     def max_request_bytes(self) -> int:
@@ -178,6 +185,7 @@ def load_settings(environ: os._Environ | dict | None = None) -> Settings:
         lan_ranges=str(values["lan_ranges"]) if values.get("lan_ranges") else None,
         admin_ranges=str(values["admin_ranges"]) if values.get("admin_ranges") else None,
         source=sources,
+        key_dir=Path(str(values["key_dir"])).absolute() if values.get("key_dir") else None,
     )
     _apply_backup_keys(settings, values)
     settings.secret_key = _resolve_secret_key(values, settings)

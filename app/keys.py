@@ -1,4 +1,4 @@
-"""Key files kept in the data directory, outside the database, each readable by its owner only."""
+"""Key files kept in the key folder (``key_dir``, by default the data directory), each readable by its owner only."""
 from __future__ import annotations
 
 import os
@@ -27,7 +27,7 @@ def ensure_keys(settings: Settings) -> list[str]:
         settings.secret_key = write_secret_key(settings.secret_key_path)
         created.append(settings.secret_key_path.name)
     for name in (PASSWORD_KEY_FILE, AUDIT_KEY_FILE, TWO_FACTOR_KEY_FILE):
-        path = settings.data_dir / name
+        path = settings.keys_path / name
         if not path.exists():
             _write_random_key(path)
             created.append(name)
@@ -35,7 +35,7 @@ def ensure_keys(settings: Settings) -> list[str]:
 
 
 def read_key(settings: Settings, name: str) -> bytes:
-    path = settings.data_dir / name
+    path = settings.keys_path / name
     try:
         text = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:

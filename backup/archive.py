@@ -321,7 +321,7 @@ def _restorable_settings(settings: Settings) -> dict[str, Any]:
 def secret_files(settings: Settings) -> list[Path]:
     """Return the key files of the box: the secret key and every ``*_KEY_FILE`` in app.keys."""
     names = sorted({value for name, value in vars(app_keys).items() if name.endswith("_KEY_FILE")})
-    paths = [settings.secret_key_path, *(settings.data_dir / name for name in names)]
+    paths = [settings.secret_key_path, *(settings.keys_path / name for name in names)]
     return [path for path in paths if path.is_file()]
 
 

@@ -24,8 +24,9 @@ def setup(admin_login: str, admin_name: str, timezone: str | None) -> None:
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     settings.upload_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    settings.keys_path.mkdir(parents=True, exist_ok=True, mode=0o700)
     for name in ensure_keys(settings):
-        click.echo(f"Created {settings.data_dir / name} (mode 0600).")
+        click.echo(f"Created {settings.keys_path / name} (mode 0600).")
 
     from app import create_app
     from app.auth.services import create_user
