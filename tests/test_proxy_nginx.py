@@ -72,7 +72,7 @@ def proxied(app, tmp_path):
 
 def session_cookie(headers) -> str:
     cookie = headers.get("Set-Cookie", "")
-    match = re.match(r"(trackerbox_session=[^;]+)", cookie)
+    match = re.search(r"(__Host-trackerbox_session=[^;]+)", cookie)
     assert match, f"no session cookie in {cookie!r}"
     return match.group(1)
 

@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 
 from app import db
 from app.models import AuditEvent, RecoveryCode, SecurityProfile, User, UserTotp
+from app.security.sessions import COOKIE_NAME
 from app.two_factor import codes
 from tests.conftest import TEST_PASSWORD, csrf_token, sign_in
 
@@ -287,11 +288,11 @@ def test_pending_sign_in_ends_after_five_wrong_codes(client, enrolled, app, cloc
 def test_old_session_cookie_gives_no_extra_attempts(client, enrolled, clock):
     secret, _ = enrolled
     sign_in(client, "wanda")
-    pending_cookie = client.get_cookie("trackerbox_session").value
+    pending_cookie = client.get_cookie(COOKIE_NAME).value
     wrong = clock.code(secret, steps=4)
     for _ in range(5):
         submit_code(client, wrong)
-    client.set_cookie("trackerbox_session", pending_cookie)
+    client.set_cookie(COOKIE_NAME, pending_cookie)
     response = submit_code(client, clock.code(secret))
     assert response.headers["Location"] == "/login"
     assert signed_in_as(client) is None
