@@ -64,3 +64,12 @@ def count_queries(app):
         yield counter
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
+
+
+
+def berlin_today():
+    """Today for the test users (Europe/Berlin), the date invoices are issued on; not the machine's date."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Europe/Berlin")).date()

@@ -18,8 +18,10 @@ from app.models import (
     AuditEvent, Client, EntryStatus, Expense, ExpenseCategory, Invoice, InvoiceStatus, Project, TaxRate, TimeEntry,
     User,
 )
+from tests.factories import berlin_today
 from tests.conftest import csrf_token, sign_in
 from tests.expense_builders import png_bytes
+
 
 WEEK = "2026-W13"
 NEW_PASSWORD = "a long and private passphrase 7"
@@ -195,7 +197,7 @@ def _invoice_and_collect(app, client, project):
                  page=f"/invoices/{invoice.id}").status_code == 302
     for amount in ("2000.00", "2575.50"):
         response = _post(client, f"/invoices/{invoice.id}/payments/new", {
-            "payment_date": date.today().isoformat(), "amount": amount, "method": "bank_transfer", "reference": "Acme", "notes": ""},
+            "payment_date": berlin_today().isoformat(), "amount": amount, "method": "bank_transfer", "reference": "Acme", "notes": ""},
             page=f"/invoices/{invoice.id}/payments/new")
         assert response.status_code == 302, response.get_data(as_text=True)
         if amount == "2000.00":

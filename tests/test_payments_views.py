@@ -6,9 +6,11 @@ from sqlalchemy import func, select
 
 from app import db
 from app.models import Client, Invoice, InvoiceKind, InvoiceStatus, Payment, PaymentMethod, User
+from tests.factories import berlin_today
 from tests.conftest import csrf_token, sign_in
 from tests.factories import count_queries, make_client, make_project
 from tests.invoice_builders import add_entry, create_draft, issue, load_invoice, make_world
+
 
 
 def _issued(app, world, seconds: int = 36000, day: int = 10) -> int:
@@ -20,7 +22,7 @@ def _issued(app, world, seconds: int = 36000, day: int = 10) -> int:
 
 def _record(client, invoice_id, **fields):
     token = csrf_token(client, f"/invoices/{invoice_id}/payments/new")
-    data = {"csrf_token": token, "payment_date": date.today().isoformat(), "amount": "100.00", "method": "bank_transfer",
+    data = {"csrf_token": token, "payment_date": berlin_today().isoformat(), "amount": "100.00", "method": "bank_transfer",
             "reference": "", "notes": ""} | fields
     return client.post(f"/invoices/{invoice_id}/payments/new", data=data)
 
