@@ -6,9 +6,8 @@ from sqlalchemy import func, select
 
 from app import db
 from app.models import Client, Invoice, InvoiceKind, InvoiceStatus, Payment, PaymentMethod, User
-from tests.factories import berlin_today
 from tests.conftest import csrf_token, sign_in
-from tests.factories import count_queries, make_client, make_project
+from tests.factories import berlin_today, count_queries, make_client, make_project
 from tests.invoice_builders import add_entry, create_draft, issue, load_invoice, make_world
 
 
