@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from app import db
 from app.demo import create_demo_company
+from tests.factories import berlin_today
 from app.errors import UserError
 from app.models import (
     Client, EntryStatus, Expense, ExpenseReport, Invoice, InvoiceStatus, Project, ReportStatus, SecurityProfile,
@@ -66,7 +67,7 @@ def test_demo_company_has_overdue_invoice(app, client):
     from tests.conftest import sign_in
 
     with app.app_context(), db.transaction():
-        create_demo_company(date.today(), password="demo password 2026")
+        create_demo_company(berlin_today(), password="demo password 2026")
     sign_in(client, "anna", "demo password 2026")
     page = client.get("/").get_data(as_text=True)
     assert "No invoice is overdue." not in page

@@ -9,7 +9,7 @@ from app.expenses import expense_reports
 from app.models import ApprovalDecision, AuditEvent, Expense, ExpenseStatus, ReportStatus, User
 from tests.conftest import acting_as, csrf_token, sign_in
 from tests.expense_builders import load_expense, load_report, make_expense, make_report
-from tests.factories import count_queries, make_client, make_project
+from tests.factories import berlin_today, count_queries, make_client, make_project
 
 
 @pytest.fixture
@@ -101,11 +101,11 @@ def test_approval_per_part_then_reimbursed(app, team):
     assert "Mark as reimbursed" in page
     assert "€50.00" in page  # reimbursable total: 10.00 + 40.00, the 25.50 paid by the company left out
     response = _post(alice, f"/expenses/reports/{report_id}/reimburse",
-                     {"reimbursed_on": date.today().isoformat(), "reference": "SEPA 2026-0042"})
+                     {"reimbursed_on": berlin_today().isoformat(), "reference": "SEPA 2026-0042"})
     assert response.status_code == 302
     report = load_report(app, report_id)
     assert report.status == ReportStatus.REIMBURSED
-    assert report.reimbursed_on == date.today()
+    assert report.reimbursed_on == berlin_today()
     assert report.reimbursement_reference == "SEPA 2026-0042"
 
 
@@ -114,7 +114,7 @@ def test_report_flow_audited(app, team):
     _decide(_client_for(app, "petra"), report_id, team["p1"].id, "approve")
     _decide(_client_for(app, "max"), report_id, team["p2"].id, "approve")
     _post(_client_for(app, "alice"), f"/expenses/reports/{report_id}/reimburse",
-          {"reimbursed_on": date.today().isoformat(), "reference": "T-1"})
+          {"reimbursed_on": berlin_today().isoformat(), "reference": "T-1"})
     with app.app_context():
         events = list(db.session.scalars(
             select(AuditEvent).where(AuditEvent.object_type == "expense_report", AuditEvent.object_id == str(report_id))
@@ -330,8 +330,8 @@ def test_rename_and_add_to_draft(app, team):
 @pytest.mark.parametrize(
     ("reimbursed_on", "reference", "message"),
     [
-        (date.today() + timedelta(days=3), "T-1", "is in the future"),
-        (date.today(), "", "Enter the payment reference."),
+        (berlin_today() + timedelta(days=3), "T-1", "is in the future"),
+        (berlin_today(), "", "Enter the payment reference."),
         (None, "T-1", "Enter the payment date."),
     ],
 )
@@ -349,7 +349,7 @@ def test_reimburse_input_checked(app, team, reimbursed_on, reference, message):
 def test_reimburse_needs_approved_report(app, team):
     report_id, _, _ = _submitted_report(app, team)
     response = _post(_client_for(app, "alice"), f"/expenses/reports/{report_id}/reimburse",
-                     {"reimbursed_on": date.today().isoformat(), "reference": "T-1"})
+                     {"reimbursed_on": berlin_today().isoformat(), "reference": "T-1"})
     assert response.status_code == 409
     assert "Cannot reimburse an expense report that is submitted" in response.get_data(as_text=True)
 
@@ -359,7 +359,7 @@ def test_reimburse_needs_permission(app, team):
     _decide(_client_for(app, "petra"), report_id, team["p1"].id, "approve")
     _decide(_client_for(app, "max"), report_id, team["p2"].id, "approve")
     response = _post(_client_for(app, "petra"), f"/expenses/reports/{report_id}/reimburse",
-                     {"reimbursed_on": date.today().isoformat(), "reference": "T-1"})
+                     {"reimbursed_on": berlin_today().isoformat(), "reference": "T-1"})
     assert response.status_code == 403
 
 
@@ -545,7 +545,7 @@ def test_reopen_reimbursed_report_conflicts(app, team):
     report_id, _ = _approved_report(app, team)
     alice = _client_for(app, "alice")
     _post(alice, f"/expenses/reports/{report_id}/reimburse",
-          {"reimbursed_on": date.today().isoformat(), "reference": "SEPA 1"})
+          {"reimbursed_on": berlin_today().isoformat(), "reference": "SEPA 1"})
     response = _post(_client_for(app, "petra"), f"/expenses/reports/{report_id}/reopen", {"reason": "late change"},
                      page=f"/expenses/reports/{report_id}")
     assert response.status_code == 409

@@ -4,8 +4,8 @@ A ``before_flush`` listener watches every changed User. When the password hash, 
 active or suspended flag or the set of security profiles changes, it gives the user a
 new random ``security_stamp`` and notes the user. A ``before_commit`` listener then
 ends that user's sessions in the same transaction, with an audit record each. A password
-change keeps the session that made it (under a new id); every other trigger ends all
-of the user's sessions. The session loader also compares the stamp on every request,
+change, or a change to the person's own profiles, keeps the session that made it
+(under a new id); every other trigger ends all of the user's sessions. The session loader also compares the stamp on every request,
 so a session whose row was missed still ends on its next request.
 
 ``must_change_password`` is not watched: it changes only together with the password
@@ -33,6 +33,8 @@ WATCHED = {
 }
 PENDING_KEY = "trackerbox_stamp_rotations"
 PASSWORD_REASON = WATCHED["password_hash"]
+# Changes a person may make to their own account without being signed out by them.
+SELF_SERVICE_REASONS = {PASSWORD_REASON, WATCHED["profiles"]}
 
 
 def changed_fields(user: User) -> list[str]:
@@ -70,7 +72,7 @@ def _end_sessions_of_rotated_users(session: Session) -> None:
         if user is None:
             continue
         keep = None
-        if (reasons == [PASSWORD_REASON] and current is not None and current.record_id is not None
+        if (set(reasons) <= SELF_SERVICE_REASONS and current is not None and current.record_id is not None
                 and current.row_user_id == user_id):
             keep = current.record_id
             current.regenerate = True
