@@ -63,3 +63,31 @@ def test_refusal_is_audited_despite_403(app, client, make_user):
     assert events[0].details["path"] == "/reports/"
     assert events[0].profiles == "Worker"
     assert events[1].details["any_of"] == ["users.manage", "settings.manage", "profiles.manage"]
+
+
+@pytest.mark.sqlite_only
+def test_refusal_audited_after_concurrent_write(app, client, make_user, monkeypatch):
+    """A refused GET still gets its audit record when another connection wrote after the request began reading."""
+    from sqlalchemy import text
+
+    from app.models import User
+
+    make_user("wanda", "Worker")
+    sign_in(client, "wanda")
+    original_can = User.can
+    writes = []
+
+    def can_after_other_write(user, permission):
+        # Runs inside the permission check, after the request's read transaction began; writes once.
+        if not writes:
+            with app.extensions["trackerbox_engine"].begin() as other:
+                other.execute(text("UPDATE users SET name = 'Changed elsewhere' WHERE login = 'wanda'"))
+            writes.append(permission)
+        return original_can(user, permission)
+
+    monkeypatch.setattr(User, "can", can_after_other_write)
+    assert client.get("/reports/").status_code == 403
+    with app.app_context():
+        denied = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "access.denied"))
+    assert denied is not None
+    assert denied.object_id == "reports.index"
