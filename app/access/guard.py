@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def enforce_allowed_address():
-    """End the session and answer 403 when the signed-in user's address is outside an allow-list."""
+    """End the session and return a 403 page when the signed-in user's address is outside an allow-list."""
     if not current_user.is_authenticated:
         return None
     address = client_address()
@@ -32,7 +32,7 @@ def enforce_allowed_address():
     sessions.end_current_session(sessions.REASON_ADDRESS)
     logout_user()
     g.commit_despite_error = True
-    log.warning("request of user %s from %s refused by %s", user.id, address, blocked.describe())
+    log.warning("request of user %s from %s rejected: not in %s", user.id, address, blocked.describe())
     return render_template("error.html", title="Address not allowed",
                            message=allow_lists.describe_refusal(blocked, address)), 403
 
