@@ -19,11 +19,10 @@ Order of work, so that an interrupted restore leaves the old data as it was:
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -32,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import db, maintenance, migrate
 from app.config import ConfigError, Settings
 from backup import swap
-from backup.dump import load_table, reflect, reset_sequences
+from backup.dump import count_rows, load_table, reflect, reset_sequences
 from backup.errors import BackupError
 from backup.manifest import Manifest
 from backup.reader import read_archive, verify_archive
@@ -171,9 +170,11 @@ def _load_tables(engine, dump_dir: Path, manifest: Manifest, progress: Progress 
         if unknown:
             raise BackupError(f"the archive has tables the schema at revision {manifest.alembic_revision} lacks "
                               f"({', '.join(sorted(unknown))}); it is damaged")
-        # Data migrations (such as the built-in profiles) filled some tables; the archive has them all.
+        # Data migrations (such as the built-in profiles) filled some tables, and the archive
+        # has those rows too. Empty tables are skipped, so statement triggers never fire.
         for table in reversed(tables):
-            connection.execute(table.delete())
+            if count_rows(connection, table):
+                connection.execute(table.delete())
         for table in tables:
             if table.name not in expected:
                 continue
@@ -205,18 +206,22 @@ def _check_free_space(settings: Settings, target_url: str, manifest: Manifest) -
 
 
 def _record_audit(settings: Settings, target_url: str, report: RestoreReport, archive_path: Path) -> bool:
-    """Append the ``backup.restore`` event to the restored database; return False (logged) when that fails."""
-    from flask import g
+    """Append the ``backup.restore`` event to the restored database; return False (logged) when that fails.
 
-    from app import create_app
+    A bare Flask app with the audit key is enough for ``record``; the full application
+    would import every blueprint and the PDF renderer first.
+    """
+    from flask import Flask, g
+
     from app.audit.service import record
+    from app.keys import AUDIT_KEY_FILE, read_key
 
+    engine = db.make_engine(target_url)
+    previous_bind = db._session_factory.kw.get("bind")
     try:
-        app = create_app(replace(settings, database_url=target_url))
-    except ConfigError as exc:
-        log.error("restore finished, but it could not be recorded in the audit trail: %s", exc)
-        return False
-    try:
+        app = Flask("backup-restore")
+        app.extensions["trackerbox_keys"] = {"audit": read_key(settings, AUDIT_KEY_FILE)}
+        db.bind(engine)
         with app.app_context():
             g.request_id = "restore"
             with db.transaction():
@@ -227,12 +232,14 @@ def _record_audit(settings: Settings, target_url: str, report: RestoreReport, ar
                                 "keys_restored": report.keys_restored},
                        login="cli")
         return True
-    except SQLAlchemyError as exc:
+    except (ConfigError, SQLAlchemyError) as exc:
         log.error("restore finished, but it could not be recorded in the audit trail: %s", exc)
         return False
     finally:
-        app.extensions["trackerbox_engine"].dispose()
         db.session.remove()
+        engine.dispose()
+        if previous_bind is not None:
+            db.bind(previous_bind)
 
 
 def _attach_log_file(settings: Settings) -> logging.Handler:
