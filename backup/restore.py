@@ -132,6 +132,8 @@ def _restore_in_maintenance(settings: Settings, archive_path: Path, identity, ma
             builder.discard()
             raise
         log.info("database swapped in at %s", _masked(target_url))
+        # NOTE: the database swap and the upload and key renames are separate steps; a crash
+        # between them leaves the new database with the old uploads until the next restore.
         report.kept.extend(swap.swap_uploads(settings, staging / "uploads"))
         report.keys_restored = swap.install_keys(settings, staging / "secrets")
         return report
