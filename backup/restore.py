@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from app import db, maintenance, migrate
 from app.config import ConfigError, Settings
@@ -68,6 +68,7 @@ def restore_archive(settings: Settings, archive_path: Path, identity, *, databas
     """Restore ``archive_path`` into the box; raises BackupError before any change when it is unfit."""
     archive_path = Path(archive_path)
     target_url = database_url or settings.database_url
+    _check_target_url(target_url)
     handler = _attach_log_file(settings)
     try:
         log.info("restore of %s into %s started", archive_path, _masked(target_url))
@@ -99,6 +100,16 @@ def restore_archive(settings: Settings, archive_path: Path, identity, *, databas
     finally:
         logging.getLogger("backup").removeHandler(handler)
         handler.close()
+
+
+def _check_target_url(url: str) -> None:
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend not in {"sqlite", "postgresql"}:
+        raise BackupError(f"cannot restore into {url.split('@')[-1]!r}; use sqlite:////PATH/trackerbox.db "
+                          "or postgresql+psycopg://USER:PASSWORD@HOST/DATABASE")
 
 
 def _check_archive(archive_path: Path, identity, progress: Progress | None) -> Manifest:

@@ -177,3 +177,14 @@ def test_secret_key_from_environment_archived(box_env, tmp_path):
         names = tar.getnames()
     assert stored.decode().strip() == box_env.secret_key
     assert "trackerbox-backup/secrets/password_hmac.key" in names
+
+
+def test_restore_invalid_database_url_fails(box_env, tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(cli, ["backup", "init"]).exit_code == 0
+    archive = tmp_path / "box.tar.age"
+    assert runner.invoke(cli, ["backup", "create", "--output", str(archive)]).exit_code == 0
+    result = runner.invoke(cli, ["backup", "restore", str(archive), "--yes", "--database-url", "mysql://db/tb"])
+    assert result.exit_code == 1
+    assert "cannot restore into 'mysql://db/tb'" in result.output
+    assert not maintenance.is_active(box_env)
