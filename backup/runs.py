@@ -153,7 +153,12 @@ def send_to_target(config: TargetConfig, spool_file: Path, sha256: str, identity
                       "verified_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
             transport.write_text(name + SIDECAR_SUFFIX, json.dumps(record, indent=1) + "\n")
             log.info("archive %s verified on target %s (%s bytes)", name, config.name, read_size)
-            pruned = prune_transport(transport, config)
+            try:
+                pruned = prune_transport(transport, config)
+            except TRANSPORT_ERRORS as exc:
+                # The archive is verified all the same; old archives stay until the next run.
+                log.error("retention on target %s failed after %s was verified: %s", config.name, name, exc)
+                return TargetResult(config.name, True, f"verified {name}; retention failed: {exc}", name, size)
     except TRANSPORT_ERRORS as exc:
         message = str(exc) if isinstance(exc, TargetError) else f"target {config.name}: {exc}"
         log.error("backup to target %s failed: %s", config.name, message)
@@ -172,9 +177,10 @@ def list_archives(transport: Transport) -> list[ArchiveEntry]:
         verified = False
         if name + SIDECAR_SUFFIX in names:
             try:
-                verified = json.loads(transport.read_text(name + SIDECAR_SUFFIX) or "{}").get("archive") == name
+                record = json.loads(transport.read_text(name + SIDECAR_SUFFIX) or "{}")
             except ValueError:
-                verified = False
+                record = None
+            verified = isinstance(record, dict) and record.get("archive") == name
         entries.append(ArchiveEntry(name, created_at, verified))
     return entries
 

@@ -15,7 +15,7 @@ from app.models import SchedulerJob
 from backup import locks
 
 UTC = timezone.utc
-WAIT_SECONDS = 30
+WAIT_SECONDS = 90
 
 
 def test_previous_fire_time_of_daily_trigger():
@@ -78,6 +78,9 @@ def _orphan_receipt(app) -> Path:
 
 def _start(config: Path, log: Path) -> subprocess.Popen:
     env = dict(os.environ, TRACKERBOX_CONFIG=str(config))
+    # One-shot commands run in this process earlier may have set a quieter level; the
+    # checks below read the scheduler's INFO lines.
+    env.pop("TRACKERBOX_LOG_LEVEL", None)
     with log.open("wb") as handle:
         return subprocess.Popen([str(Path(sys.executable).parent / "trackerbox"), "scheduler", "--standby-interval", "1"],
                                 env=env, stdout=handle, stderr=subprocess.STDOUT)
