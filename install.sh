@@ -27,7 +27,7 @@ SOURCE_DIR=$(dirname "$(readlink -f "$0")")
 cd "$SOURCE_DIR"
 
 usage() {
-  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 say() { printf '==> %s\n' "$*"; }

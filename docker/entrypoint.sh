@@ -6,7 +6,7 @@
 #   proxy        render the nginx site from the same template as install.sh, make a
 #                certificate when none exists, then run nginx on ports 80 and 443
 #   self-check   check that the image is complete: imports, PDF libraries, nginx, folders
-#   healthcheck [URL]   exit 0 when URL (default http://127.0.0.1:8000/healthz) answers 200
+#   healthcheck [URL]   exit 0 when URL (default http://127.0.0.1:8000/healthz) responds with 200
 #
 # Anything else runs as a trackerbox command, for example: user list, db upgrade.
 #

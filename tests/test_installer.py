@@ -185,8 +185,10 @@ def test_installer_lifecycle_in_debian_root(debian_root, tmp_path):
         assert unit["NoNewPrivileges"] == ["yes"]
         assert unit["ProtectSystem"] == ["strict"]
         assert unit["PrivateTmp"] == ["yes"]
-        assert unit["ReadWritePaths"] == ["/var/lib/trackerbox"]
+        assert unit["ReadWritePaths"][0].split()[0] == "/var/lib/trackerbox"
         assert unit["User"] == ["trackerbox"]
+    assert web_unit["ReadWritePaths"] == ["/var/lib/trackerbox"]
+    assert "-/var/backups/trackerbox" in scheduler_unit["ReadWritePaths"][0].split()
     # Links inside the root are absolute, so they are read, not followed.
     assert os.readlink(root / "etc/nginx/sites-enabled/trackerbox") == "/etc/nginx/sites-available/trackerbox"
     assert "server_name tracker.test;" in (root / "etc/nginx/sites-available/trackerbox").read_text()

@@ -5,6 +5,7 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 from app.config import load_settings
 
@@ -16,10 +17,12 @@ def test_setup_writes_keys_to_key_dir(tmp_path):
     config.write_text(f"[trackerbox]\ndata_dir = {tmp_path / 'data'}\nkey_dir = {tmp_path / 'keys'}\nbcrypt_rounds = 4\n")
     environment = {"PATH": os.environ["PATH"], "TRACKERBOX_CONFIG": str(config), "LANG": "C.UTF-8"}
 
-    result = subprocess.run([sys.executable, "-m", "app.cli", "setup", "--admin-login", "boss", "--timezone", "UTC"],
+    trackerbox = Path(sys.executable).parent / "trackerbox"
+    result = subprocess.run([str(trackerbox), "setup", "--admin-login", "boss", "--timezone", "UTC"],
                             env=environment, capture_output=True, text=True, timeout=120)
 
     assert result.returncode == 0, result.stderr
+    assert f"Created {tmp_path / 'keys' / 'password_hmac.key'} (mode 0600)." in result.stdout
     assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
     for name in KEY_FILES:
         assert stat.S_IMODE((tmp_path / "keys" / name).stat().st_mode) == 0o600, name
