@@ -108,3 +108,16 @@ def test_hash_made_before_normalization_still_verifies(app):
     decomposed = "cafe\u0301 au lait tous les matins"
     legacy = bcrypt.hashpw(passwords._prehash(decomposed, _key(app)), bcrypt.gensalt(4)).decode("ascii")
     assert passwords.verify_password(decomposed, legacy, _key(app))
+
+
+def test_hash_upgrade_at_sign_in_keeps_other_sessions(app, make_user):
+    """A cost upgrade keeps the same password, so the person's other sessions go on."""
+    make_user("wanda")
+    first, second = app.test_client(), app.test_client()
+    assert sign_in(first, "wanda").status_code == 302
+    app.config["TRACKERBOX"].bcrypt_rounds = 5
+    assert sign_in(second, "wanda").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "user.password_rehash"))
+    assert first.get("/").status_code == 200
+    assert second.get("/").status_code == 200

@@ -20,7 +20,7 @@ from app.audit.service import record, snapshot
 from app.auth import services
 from app.auth.services import is_last_active_administrator
 from app.models import User, utcnow
-from app.security import passwords, sessions, throttle
+from app.security import passwords, sessions, stamps, throttle
 from app.security.client import client_address
 from app.security.password_policy import PasswordPolicy, days_until_expiry, password_expires_at
 
@@ -140,6 +140,7 @@ def _succeed(user: User, normalized: str, password: str, now: datetime) -> SignI
     user.failed_logins = 0
     if passwords.needs_rehash(user.password_hash, _rounds()):
         before = {"bcrypt_rounds": passwords.hash_rounds(user.password_hash)}
+        stamps.mark_rehashed(db.session(), user)
         user.password_hash = passwords.hash_password(password, _password_key(), _rounds())
         record("user.password_rehash", user, actor=user, before=before, after={"bcrypt_rounds": _rounds()})
     policy = PasswordPolicy.load()

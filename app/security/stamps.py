@@ -32,6 +32,9 @@ WATCHED = {
     "profiles": "security profiles changed",
 }
 PENDING_KEY = "trackerbox_stamp_rotations"
+# Users whose hash was only recomputed at a higher bcrypt cost during sign-in: same
+# password, so no session needs to end (see app.auth.signin).
+REHASHED_KEY = "trackerbox_rehashed_users"
 PASSWORD_REASON = WATCHED["password_hash"]
 # Changes a person may make to their own account without being signed out by them.
 SELF_SERVICE_REASONS = {PASSWORD_REASON, WATCHED["profiles"]}
@@ -49,6 +52,8 @@ def _rotate_stamps(session: Session, _flush_context, _instances) -> None:
         if not isinstance(obj, User) or inspect(obj).pending:
             continue
         fields = changed_fields(obj)
+        if fields == ["password_hash"] and obj.id in session.info.get(REHASHED_KEY, ()):
+            continue
         if not fields:
             continue
         obj.security_stamp = secrets.token_hex(16)
@@ -83,3 +88,14 @@ def _end_sessions_of_rotated_users(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_rotations(session: Session) -> None:
     session.info.pop(PENDING_KEY, None)
+    session.info.pop(REHASHED_KEY, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_rehashes(session: Session) -> None:
+    session.info.pop(REHASHED_KEY, None)
+
+
+def mark_rehashed(session: Session, user: User) -> None:
+    """Note that ``user``'s new hash holds the same password, so their sessions go on."""
+    session.info.setdefault(REHASHED_KEY, set()).add(user.id)
