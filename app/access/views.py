@@ -42,7 +42,7 @@ def end_own_session(session_id: int):
 
 
 @bp.route("/admin/sessions")
-@requires(Permission.USERS_MANAGE)
+@requires(Permission.SESSIONS_MANAGE)
 def admin_sessions():
     current = sessions.current_session()
     return render_template("access/admin_sessions.html", rows=services.live_sessions(),
@@ -50,7 +50,7 @@ def admin_sessions():
 
 
 @bp.route("/admin/sessions/<int:session_id>/end", methods=["POST"])
-@requires(Permission.USERS_MANAGE)
+@requires(Permission.SESSIONS_MANAGE)
 def admin_end_session(session_id: int):
     row = services.get_signed_in_session(session_id)
     sessions.end_session_by_id(row.id, reason="ended by an administrator")

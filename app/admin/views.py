@@ -16,7 +16,7 @@ __all__ = ["bp"]
 @bp.route("/admin/")
 @signed_in
 @requires_any(Permission.USERS_MANAGE, Permission.SETTINGS_MANAGE, Permission.PROFILES_MANAGE,
-              Permission.BACKUP_MANAGE)
+              Permission.BACKUP_MANAGE, Permission.SESSIONS_MANAGE)
 def index():
     from app.admin.server_status import server_rows
 
