@@ -80,6 +80,11 @@ class DemoResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def _office_today() -> date:
+    """Return today's date in the demo office's zone; approvals are dated there too."""
+    return datetime.now(ZoneInfo(ZONE)).date()
+
+
 def _as(user: User) -> User:
     """Attribute the following audit records to ``user`` (the CLI has no signed-in person)."""
     g.cli_actor = user
@@ -257,7 +262,7 @@ def _approve_report(report, people) -> None:
         manager = _as(db.session.get(User, project.manager_id))
         expense_reports.decide_part(manager, report.id, project_id, "approve", "")
     anna = _as(people["anna"])
-    expense_reports.reimburse_report(anna, report.id, date.today(), f"Payroll {report.id:04d}")
+    expense_reports.reimburse_report(anna, report.id, _office_today(), f"Payroll {report.id:04d}")
 
 
 def _invoice_and_collect(people, clients: list[Client], mondays: list[date]) -> int:
@@ -277,10 +282,10 @@ def _invoice_and_collect(people, clients: list[Client], mondays: list[date]) -> 
                                      notes="Thank you for your business.")
         issued[client.id] = issue_invoice(anna, draft.invoice.id, issue_date=issue_date)
     paid_in_full, paid_in_part = issued[clients[0].id], issued[clients[2].id]
-    record_payment(anna, paid_in_full.id, payment_date=date.today(), method="bank_transfer",
+    record_payment(anna, paid_in_full.id, payment_date=_office_today(), method="bank_transfer",
                    amount=format_plain(paid_in_full.total_minor, paid_in_full.currency),
                    reference="Acme remittance 2026-114")
-    record_payment(anna, paid_in_part.id, payment_date=date.today(), method="bank_transfer",
+    record_payment(anna, paid_in_part.id, payment_date=_office_today(), method="bank_transfer",
                    amount=format_plain(paid_in_part.total_minor // 2, paid_in_part.currency),
                    reference="Partial payment, rest announced")
     return len(issued)

@@ -33,8 +33,8 @@ from backup import dump
 from backup.errors import BackupError
 from backup.pipes import CHUNK, make_pipe
 from backup.keys import load_recipient
-from backup.manifest import (DATABASE_DIR, FORMAT_VERSION, HEADER_NAME, MANIFEST_NAME, README_NAME, ROOT,
-                             SECRETS_DIR, SETTINGS_NAME, UPLOADS_DIR, Manifest, version_tuple)
+from backup.manifest import (DATABASE_DIR, HEADER_NAME, MANIFEST_NAME, README_NAME,
+                             SECRETS_DIR, SETTINGS_NAME, UPLOADS_DIR, Manifest)
 
 Progress = Callable[[int, int], None]
 STAGING_PREFIX = ".backup-"
@@ -233,11 +233,19 @@ class _ArchiveBuilder:
             self._add_uploads(tar, manifest)
             self._add_bytes(tar, manifest, SETTINGS_NAME, json.dumps(_restorable_settings(self.settings), indent=2).encode())
             if self.include_secrets:
-                for path in secret_files(self.settings):
-                    self._add_file(tar, manifest, f"{SECRETS_DIR}/{path.name}", path)
+                self._add_secrets(tar, manifest)
             data = manifest.to_json()
             tar.addfile(_tar_info(MANIFEST_NAME, len(data)), io.BytesIO(data))
         return manifest
+
+    def _add_secrets(self, tar, manifest: Manifest) -> None:
+        files = secret_files(self.settings)
+        for path in files:
+            self._add_file(tar, manifest, f"{SECRETS_DIR}/{path.name}", path)
+        key_name = self.settings.secret_key_path.name
+        if self.settings.secret_key and self.settings.secret_key_path not in files:
+            # The secret key came from the config file or the environment, not from a file.
+            self._add_bytes(tar, manifest, f"{SECRETS_DIR}/{key_name}", (self.settings.secret_key + "\n").encode())
 
     def _add_bytes(self, tar: tarfile.TarFile, manifest: Manifest, name: str, data: bytes) -> None:
         tar.addfile(_tar_info(name, len(data)), io.BytesIO(data))

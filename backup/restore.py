@@ -19,20 +19,19 @@ Order of work, so that an interrupted restore leaves the old data as it was:
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from app import db, maintenance, migrate
 from app.config import ConfigError, Settings
 from backup import swap
-from backup.dump import load_table, reflect, reset_sequences
+from backup.dump import count_rows, load_table, reflect, reset_sequences
 from backup.errors import BackupError
 from backup.manifest import Manifest
 from backup.reader import read_archive, verify_archive
@@ -69,6 +68,7 @@ def restore_archive(settings: Settings, archive_path: Path, identity, *, databas
     """Restore ``archive_path`` into the box; raises BackupError before any change when it is unfit."""
     archive_path = Path(archive_path)
     target_url = database_url or settings.database_url
+    _check_target_url(target_url)
     handler = _attach_log_file(settings)
     try:
         log.info("restore of %s into %s started", archive_path, _masked(target_url))
@@ -102,6 +102,16 @@ def restore_archive(settings: Settings, archive_path: Path, identity, *, databas
         handler.close()
 
 
+def _check_target_url(url: str) -> None:
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend not in {"sqlite", "postgresql"}:
+        raise BackupError(f"cannot restore into {url.split('@')[-1]!r}; use sqlite:////PATH/trackerbox.db "
+                          "or postgresql+psycopg://USER:PASSWORD@HOST/DATABASE")
+
+
 def _check_archive(archive_path: Path, identity, progress: Progress | None) -> Manifest:
     total = _file_size(archive_path)
     with _open_archive(archive_path) as stream:
@@ -133,6 +143,8 @@ def _restore_in_maintenance(settings: Settings, archive_path: Path, identity, ma
             builder.discard()
             raise
         log.info("database swapped in at %s", _masked(target_url))
+        # NOTE: the database swap and the upload and key renames are separate steps; a crash
+        # between them leaves the new database with the old uploads until the next restore.
         report.kept.extend(swap.swap_uploads(settings, staging / "uploads"))
         report.keys_restored = swap.install_keys(settings, staging / "secrets")
         return report
@@ -171,9 +183,11 @@ def _load_tables(engine, dump_dir: Path, manifest: Manifest, progress: Progress 
         if unknown:
             raise BackupError(f"the archive has tables the schema at revision {manifest.alembic_revision} lacks "
                               f"({', '.join(sorted(unknown))}); it is damaged")
-        # Data migrations (such as the built-in profiles) filled some tables; the archive has them all.
+        # Data migrations (such as the built-in profiles) filled some tables, and the archive
+        # has those rows too. Empty tables are skipped, so statement triggers never fire.
         for table in reversed(tables):
-            connection.execute(table.delete())
+            if count_rows(connection, table):
+                connection.execute(table.delete())
         for table in tables:
             if table.name not in expected:
                 continue
@@ -205,18 +219,22 @@ def _check_free_space(settings: Settings, target_url: str, manifest: Manifest) -
 
 
 def _record_audit(settings: Settings, target_url: str, report: RestoreReport, archive_path: Path) -> bool:
-    """Append the ``backup.restore`` event to the restored database; return False (logged) when that fails."""
-    from flask import g
+    """Append the ``backup.restore`` event to the restored database; return False (logged) when that fails.
 
-    from app import create_app
+    A bare Flask app with the audit key is enough for ``record``; the full application
+    would import every blueprint and the PDF renderer first.
+    """
+    from flask import Flask, g
+
     from app.audit.service import record
+    from app.keys import AUDIT_KEY_FILE, read_key
 
+    engine = db.make_engine(target_url)
+    previous_bind = db._session_factory.kw.get("bind")
     try:
-        app = create_app(replace(settings, database_url=target_url))
-    except ConfigError as exc:
-        log.error("restore finished, but it could not be recorded in the audit trail: %s", exc)
-        return False
-    try:
+        app = Flask("backup-restore")
+        app.extensions["trackerbox_keys"] = {"audit": read_key(settings, AUDIT_KEY_FILE)}
+        db.bind(engine)
         with app.app_context():
             g.request_id = "restore"
             with db.transaction():
@@ -227,12 +245,14 @@ def _record_audit(settings: Settings, target_url: str, report: RestoreReport, ar
                                 "keys_restored": report.keys_restored},
                        login="cli")
         return True
-    except SQLAlchemyError as exc:
+    except (ConfigError, SQLAlchemyError) as exc:
         log.error("restore finished, but it could not be recorded in the audit trail: %s", exc)
         return False
     finally:
-        app.extensions["trackerbox_engine"].dispose()
         db.session.remove()
+        engine.dispose()
+        if previous_bind is not None:
+            db.bind(previous_bind)
 
 
 def _attach_log_file(settings: Settings) -> logging.Handler:

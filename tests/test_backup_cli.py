@@ -1,11 +1,13 @@
 """The ``trackerbox backup`` commands, the backup key files and the maintenance page."""
 from __future__ import annotations
 
+import io
 import shutil
 import stat
 import subprocess
 import tarfile
 
+import pyrage
 import pytest
 from click.testing import CliRunner
 
@@ -161,3 +163,28 @@ def test_stock_age_reads_passphrase_identity(box_env, tmp_path):
         names = tar.getnames()
     assert "trackerbox-backup/manifest.json" in names
     assert set(manifest.members) <= set(names)
+
+
+def test_secret_key_from_environment_archived(box_env, tmp_path):
+    """A secret key set by TRACKERBOX_SECRET_KEY, with no key file, still enters --include-secrets archives."""
+    box_env.secret_key_path.unlink()
+    init_identity(box_env)
+    archive = tmp_path / "box.tar.age"
+    write_archive_file(box_env, archive, include_secrets=True)
+    plain = pyrage.decrypt(archive.read_bytes(), [load_identity(box_env)])
+    with tarfile.open(fileobj=io.BytesIO(plain)) as tar:
+        stored = tar.extractfile("trackerbox-backup/secrets/secret_key").read()
+        names = tar.getnames()
+    assert stored.decode().strip() == box_env.secret_key
+    assert "trackerbox-backup/secrets/password_hmac.key" in names
+
+
+def test_restore_invalid_database_url_fails(box_env, tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(cli, ["backup", "init"]).exit_code == 0
+    archive = tmp_path / "box.tar.age"
+    assert runner.invoke(cli, ["backup", "create", "--output", str(archive)]).exit_code == 0
+    result = runner.invoke(cli, ["backup", "restore", str(archive), "--yes", "--database-url", "mysql://db/tb"])
+    assert result.exit_code == 1
+    assert "cannot restore into 'mysql://db/tb'" in result.output
+    assert not maintenance.is_active(box_env)

@@ -218,3 +218,40 @@ def test_killed_restore_keeps_old_data(small_box, app, tmp_path, phase):
     finally:
         if small_box.database_url.startswith("postgresql"):
             drop_restore_databases(small_box.database_url)
+
+
+@pytest.mark.sqlite_only
+def test_restore_waits_for_other_sqlite_users(small_box, tmp_path, monkeypatch):
+    """A process that keeps the SQLite file open stops the swap; the live file stays as it was."""
+    from backup import swap
+
+    archive = tmp_path / "box.tar.age"
+    write_archive_file(small_box, archive)
+    live = Path(small_box.database_url.removeprefix("sqlite:///"))
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time\n"
+        f"connection = sqlite3.connect({str(live)!r})\n"
+        "connection.execute('SELECT count(*) FROM users').fetchall()\n"
+        "print('open', flush=True)\n"
+        "time.sleep(120)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        monkeypatch.setattr(swap, "RELEASE_WAIT_SECONDS", 0.5)
+        before = file_hashes(live.parent)
+        with pytest.raises(BackupError) as caught:
+            restore_archive(small_box, archive, load_identity(small_box))
+        assert f"{holder.pid} (python" in str(caught.value)
+        assert "systemctl stop trackerbox" in str(caught.value)
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    assert file_digest_of(live) == before[live.name]
+    assert not list(live.parent.glob(f"{live.name}.restore-*"))
+    assert not maintenance.is_active(small_box)
+
+
+def file_digest_of(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -49,8 +49,10 @@ def demo_sources(tmp_path_factory, request):
             settings = new_box(folder, url, name="data")
             settings.upload_dir.mkdir()
             app = create_app(settings)
-            fill_demo(app)
-            app.extensions["trackerbox_engine"].dispose()
+            try:
+                fill_demo(app)
+            finally:
+                app.extensions["trackerbox_engine"].dispose()
             add_receipts(settings)
             init_identity(settings)
             built[backend] = settings
