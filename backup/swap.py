@@ -209,12 +209,18 @@ def install_keys(settings: Settings, staged: Path) -> list[str]:
     """Put the archive's key files in place (the old ones kept aside); return the names changed."""
     changed = []
     for source in sorted(staged.iterdir()) if staged.is_dir() else []:
-        target = settings.data_dir / source.name
+        # Keys live in key_dir, which may be on another file system than the staging folder
+        # (/etc/trackerbox/keys on an installed server), so copy next to the target first.
+        target = settings.keys_path / source.name
         if target.exists() and target.read_bytes() == source.read_bytes():
             continue
+        incoming = target.with_name(f".{target.name}.restoring")
+        fd = os.open(incoming, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(source.read_bytes())
         if target.exists():
             os.replace(target, target.with_name(f"{target.name}.before-restore-{_stamp()}"))
-        os.chmod(source, 0o600)
-        os.replace(source, target)
+        os.replace(incoming, target)
+        source.unlink()
         changed.append(source.name)
     return changed

@@ -78,11 +78,12 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def new_box(tmp_path: Path, database_url: str, name: str = "box2") -> Settings:
+def new_box(tmp_path: Path, database_url: str, name: str = "box2", key_dir: Path | None = None) -> Settings:
     """Settings of an empty box: new data directory, own keys, a database that does not exist yet."""
     data_dir = tmp_path / name
     data_dir.mkdir()
-    settings = Settings(data_dir=data_dir, database_url=database_url, secret_key=None, bcrypt_rounds=4)
+    settings = Settings(data_dir=data_dir, database_url=database_url, secret_key=None, bcrypt_rounds=4,
+                        key_dir=key_dir)
     ensure_keys(settings)
     return settings
 

@@ -89,8 +89,8 @@ def demo_box(request, demo_sources, tmp_path):
         drop_restore_databases(url)
 
 
-def _restore_into_new_box(source, archive: Path, tmp_path: Path, url: str):
-    target = new_box(tmp_path, url)
+def _restore_into_new_box(source, archive: Path, tmp_path: Path, url: str, key_dir: Path | None = None):
+    target = new_box(tmp_path, url, key_dir=key_dir)
     report = restore_archive(target, archive, load_identity(source))
     return target, report
 
@@ -100,11 +100,14 @@ def test_round_trip_same_backend(demo_box, tmp_path):
     manifest = write_archive_file(demo_box, archive, include_secrets=True)
     url = fresh_url(demo_box.database_url, tmp_path)
     try:
-        target, report = _restore_into_new_box(demo_box, archive, tmp_path, url)
+        # The new box keeps its keys outside the data directory, as an installed server does.
+        (tmp_path / "keys").mkdir(mode=0o700)
+        target, report = _restore_into_new_box(demo_box, archive, tmp_path, url, key_dir=tmp_path / "keys")
         assert without_restore_event(table_rows(url)) == table_rows(demo_box.database_url)
         assert file_hashes(target.upload_dir) == file_hashes(demo_box.upload_dir)
-        for name in ("secret_key", "password_hmac.key", "audit_chain.key"):
-            assert file_digest(target.data_dir / name) == file_digest(demo_box.data_dir / name)
+        for name in ("secret_key", "password_hmac.key", "audit_chain.key", "two_factor.key"):
+            assert file_digest(target.keys_path / name) == file_digest(demo_box.keys_path / name)
+            assert (target.keys_path / name).stat().st_mode & 0o777 == 0o600
         assert report.row_counts == manifest.row_counts
         assert manifest.row_counts["time_entries"] > 100
         assert report.files == 4
