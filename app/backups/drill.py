@@ -48,9 +48,8 @@ def run_drill(settings: Settings, targets: list[TargetConfig], identity) -> str:
     """Restore the newest verified archive into a scratch database; return a one-line report."""
     from backup.errors import BackupError
     from backup.reader import read_archive
-    # NOTE: restore_archive swaps the result into the live box, so the drill uses the
-    # restore module's loader directly; it is internal to backup.restore.
-    from backup.restore import _build_database
+    # restore_archive swaps the result into the live box; the drill only loads a scratch database.
+    from backup.restore import build_database
 
     scratch = Path(tempfile.mkdtemp(prefix=".drill-", dir=settings.data_dir))
     try:
@@ -60,7 +59,7 @@ def run_drill(settings: Settings, targets: list[TargetConfig], identity) -> str:
         try:
             with local.open("rb") as stream:
                 manifest = read_archive(stream, identity, extract_to=staging)
-            counts = _build_database(f"sqlite:///{scratch / 'drill.db'}", staging / "database", manifest, None)
+            counts = build_database(f"sqlite:///{scratch / 'drill.db'}", staging / "database", manifest, None)
         except BackupError as exc:
             raise DrillError(f"restore drill of {name} from {target} failed: {exc}") from exc
         if counts != manifest.row_counts:
