@@ -2,9 +2,11 @@
 
 Archives are encrypted to the recipient (the public key), so making a backup needs no
 secret. Reading one needs the identity, which ``trackerbox backup init`` writes once,
-owner-only, and prints on a recovery sheet. The identity may be protected with a
-passphrase (age scrypt encryption of the identity file); the stock ``age -d -i FILE``
-asks for that passphrase itself.
+owner-only, and prints on a recovery sheet. The box's own identity file stays plain, so
+that unattended runs can read back and verify every archive they write; the copy on the
+recovery sheet may be protected with a passphrase (age scrypt encryption), which the
+stock ``age -d -i FILE`` asks for itself. Identity files given on the command line may
+be either kind.
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ class RecoverySheet:
 
     identity_path: Path
     recipient: str
-    # The identity file's full text: plain, or passphrase-encrypted in age's ASCII armor.
+    # The identity for the sheet: plain, or passphrase-encrypted in age's ASCII armor.
     identity_text: str
     passphrase_protected: bool
 
@@ -57,8 +59,8 @@ class RecoverySheet:
             "",
         ]
         if self.passphrase_protected:
-            lines.append("The identity is protected by the passphrase you chose; it is not on this sheet.")
-            lines.append("Without that passphrase the identity, and every backup, is unreadable.")
+            lines.append("The identity above is encrypted with the passphrase you chose, which is not on this sheet.")
+            lines.append("Without that passphrase this sheet cannot open any backup.")
             lines.append("")
         lines.append("Recover without TrackerBox:  age -d -i identity.txt ARCHIVE.tar.age | tar x")
         return "\n".join(lines) + "\n"
@@ -91,15 +93,16 @@ def init_identity(settings: Settings, passphrase: str | None = None) -> Recovery
     recipient = str(identity.to_public())
     created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = f"# TrackerBox backup identity, created {created}\n# public key: {recipient}\n{identity}\n"
+    sheet_text = text
     if passphrase is not None:
-        text = armor(pyrage.passphrase.encrypt(text.encode("ascii"), passphrase))
+        sheet_text = armor(pyrage.passphrase.encrypt(text.encode("ascii"), passphrase))
 
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     _write_new(path, text, 0o600)
     recipient_file = recipient_path(settings)
     recipient_file.unlink(missing_ok=True)
     _write_new(recipient_file, recipient + "\n", 0o644)
-    return RecoverySheet(path, recipient, text, passphrase is not None)
+    return RecoverySheet(path, recipient, sheet_text, passphrase is not None)
 
 
 def load_recipient(settings: Settings) -> str:

@@ -15,7 +15,7 @@ from app import maintenance
 from app.cli import cli
 from backup.archive import write_archive_file
 from backup.errors import BackupError
-from backup.keys import init_identity, load_identity, load_recipient
+from backup.keys import init_identity, load_identity, load_recipient, read_identity_file
 from tests.backup_helpers import add_receipts, settings_of
 from tests.conftest import csrf_token
 
@@ -100,16 +100,20 @@ def test_create_without_identity_fails_with_reason(box_env, tmp_path):
     assert not (tmp_path / "x.tar.age").exists()
 
 
-def test_passphrase_identity_needs_passphrase(box_env):
+def test_passphrase_protects_only_the_sheet_copy(box_env, tmp_path):
     sheet = init_identity(box_env, passphrase="a long enough passphrase")
     assert sheet.passphrase_protected
     assert "BEGIN AGE ENCRYPTED FILE" in sheet.render()
     assert "AGE-SECRET-KEY" not in sheet.render()
+    # The box's own file stays plain, so scheduled runs verify without anyone typing.
+    assert str(load_identity(box_env).to_public()) == load_recipient(box_env)
+    copy = tmp_path / "identity.txt"
+    copy.write_text(sheet.identity_text)
     with pytest.raises(BackupError, match="protected by a passphrase"):
-        load_identity(box_env)
+        read_identity_file(copy)
     with pytest.raises(BackupError, match="passphrase does not open"):
-        load_identity(box_env, "the wrong passphrase")
-    identity = load_identity(box_env, "a long enough passphrase")
+        read_identity_file(copy, "the wrong passphrase")
+    identity = read_identity_file(copy, "a long enough passphrase")
     assert str(identity.to_public()) == load_recipient(box_env)
 
 
@@ -152,11 +156,13 @@ def test_maintenance_flag_of_dead_process_taken_over(app):
 @pytest.mark.skipif(shutil.which("script") is None, reason="util-linux `script` is needed to give age a terminal")
 def test_stock_age_reads_passphrase_identity(box_env, tmp_path):
     """age prompts for the passphrase on a terminal, so `script` provides one and types it in."""
-    init_identity(box_env, passphrase="a long enough passphrase")
+    sheet = init_identity(box_env, passphrase="a long enough passphrase")
+    copy = tmp_path / "identity.txt"
+    copy.write_text(sheet.identity_text)
     archive = tmp_path / "box.tar.age"
     manifest = write_archive_file(box_env, archive)
     plain = tmp_path / "plain.tar"
-    command = f"age -d -i {box_env.data_dir / 'backup_identity.txt'} -o {plain} {archive}"
+    command = f"age -d -i {copy} -o {plain} {archive}"
     subprocess.run(["script", "-qec", command, "/dev/null"], input=b"a long enough passphrase\n",
                    stdout=subprocess.DEVNULL, check=True, timeout=60)
     with tarfile.open(plain) as tar:

@@ -69,7 +69,8 @@ def _identity(settings, identity_file: Path | None):
 
 @backup_group.command("init")
 @click.option("--passphrase/--no-passphrase", default=False, show_default=True,
-              help="Protect the identity file with a passphrase (asked for, hidden). Restores then ask for it.")
+              help="Protect the recovery sheet's copy of the identity with a passphrase (asked for, hidden). "
+                   "The box's own identity file stays plain and root-only, so scheduled runs can verify archives.")
 def init(passphrase: bool) -> None:
     """Create the backup key pair and print the recovery sheet.
 
