@@ -46,3 +46,19 @@ def read_key(settings: Settings, name: str) -> bytes:
         return bytes.fromhex(text)
     except ValueError:
         raise ConfigError(f"key file {path} does not hold a hex key; restore it from the backup") from None
+
+
+def add_keys_of_newer_version(settings: Settings) -> list[str]:
+    """On a box that already has its password key, create key files a later version added.
+
+    Only the two-factor key qualifies: nothing was encrypted under it before it existed.
+    A missing password or audit key is never replaced here, because a new one would lock
+    everyone out or break the audit chain; that stays an error naming the file.
+    """
+    if not (settings.keys_path / PASSWORD_KEY_FILE).exists():
+        return []
+    path = settings.keys_path / TWO_FACTOR_KEY_FILE
+    if path.exists():
+        return []
+    _write_random_key(path)
+    return [TWO_FACTOR_KEY_FILE]

@@ -20,6 +20,11 @@ def db_group() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target Alembic revision.")
 def upgrade(revision: str) -> None:
     """Run the migrations up to REVISION (the newest by default)."""
+    from app.config import load_settings
+    from app.keys import add_keys_of_newer_version
+
+    for name in add_keys_of_newer_version(load_settings()):
+        click.echo(f"Created the key file {name}, which this version needs.")
     engine = get_app().extensions["trackerbox_engine"]
     before = migrate.current_revision(engine)
     migrate.upgrade(engine, revision)
