@@ -138,6 +138,7 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
     row.failed_attempts = 0
     recovery = _replace_recovery_codes(user)
     record("auth.totp_enabled", user, actor=user, details={"recovery_codes": len(recovery)})
+    _end_other_sessions(user, "second factor turned on")
     log.info("TOTP second factor switched on by user %s", user.id)
     return recovery
 
@@ -239,6 +240,7 @@ def disable(user: User, password: str, code: str) -> None:
         raise
     _remove(user)
     record("auth.totp_disabled", user, actor=user)
+    _end_other_sessions(user, "second factor turned off")
     log.info("TOTP second factor switched off by user %s", user.id)
 
 
@@ -250,6 +252,14 @@ def regenerate_recovery_codes(user: User, password: str) -> list[str]:
     fresh = _replace_recovery_codes(user)
     record("auth.recovery_codes_regenerated", user, actor=user, details={"recovery_codes": len(fresh)})
     return fresh
+
+
+def _end_other_sessions(user: User, reason: str) -> None:
+    """End ``user``'s sessions other than the one making the change, which signed in as before."""
+    from app.security.sessions import current_session, end_user_sessions
+
+    current = current_session()
+    end_user_sessions(user, keep_session_id=current.record_id if current else None, reason=reason)
 
 
 def _remove(user: User) -> None:
@@ -272,6 +282,9 @@ def reset_second_factor(actor: User | None, user: User, reason: str | None) -> N
     state = "on" if row.enabled else "set-up not finished"
     _remove(user)
     record("user.totp_reset", user, actor=actor, details={"reason": reason, "state": state})
+    from app.security.sessions import end_user_sessions
+
+    end_user_sessions(user, reason="second factor reset by an administrator")
     log.info("second factor of user %s reset by user %s", user.id, actor.id if actor else "cli")
 
 
