@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from app.config import Settings
+from app.processes import process_is_running
 
 FLAG_FILE_NAME = "maintenance.json"
 
@@ -40,23 +41,13 @@ def holder_pid(settings: Settings) -> int | None:
         return None
 
 
-def _is_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def enter(settings: Settings, purpose: str) -> None:
     """Set the flag; raises FileExistsError when a running process on this machine owns it.
 
     A flag left by a process that no longer runs (a restore that was killed) is taken over.
     """
     pid = holder_pid(settings)
-    if pid is not None and pid != os.getpid() and not _is_running(pid):
+    if pid is not None and pid != os.getpid() and not process_is_running(pid):
         leave(settings)
     body = json.dumps({"reason": purpose, "pid": os.getpid(),
                        "since": datetime.now(timezone.utc).isoformat(timespec="seconds")})

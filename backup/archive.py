@@ -29,6 +29,7 @@ from sqlalchemy import text
 from app import __version__ as TRACKERBOX_VERSION
 from app import db, keys as app_keys
 from app.config import Settings
+from app.processes import process_is_running
 from backup import dump
 from backup.errors import BackupError
 from backup.pipes import CHUNK, make_pipe
@@ -183,19 +184,9 @@ def _staging_parent(settings: Settings) -> Path:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     for folder in settings.data_dir.glob(f"{STAGING_PREFIX}*-*"):
         pid = folder.name[len(STAGING_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _is_running(int(pid)):
+        if pid.isdigit() and not process_is_running(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
     return settings.data_dir
-
-
-def _is_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class _ArchiveBuilder:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from app.errors import UserError
+from app.processes import process_is_running
 from certs.names import certificate_names
 from certs.pem import certificate_pem, load_certificates, private_key_pem, write_atomically
 
@@ -144,13 +144,7 @@ def nginx_running(pid_file: Path = NGINX_PID_FILE) -> bool:
         pid = int(pid_file.read_text().strip())
     except (OSError, ValueError):
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return process_is_running(pid)
 
 
 def reload_nginx() -> str:
