@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -92,6 +93,18 @@ def parse_email(text: str | None, *, field: str, required: bool = False) -> str:
         raise UserError(f"{field}: {value!r} is not a valid e-mail address; write it as name@example.com",
                         field=field)
     return value
+
+
+def parse_optional_date(text: str | None, *, field: str) -> date | None:
+    """Parse an ISO date (YYYY-MM-DD) typed in a filter or form; empty means none."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{field}: {text[:40]!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-31",
+                        field=field) from None
 
 
 def parse_int_range(text: str | None, *, field: str, minimum: int, maximum: int) -> int:

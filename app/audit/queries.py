@@ -21,6 +21,7 @@ from app.errors import UserError
 from app.exports.columns import escape_cell
 from app.models import AuditEvent, User
 from app.security.permissions import Permission
+from app.inputs import parse_optional_date
 
 OUTCOMES = ("success", "failure")
 FILTER_FIELDS = ("login", "action", "object_type", "object_id", "since", "until", "ip", "outcome")
@@ -52,16 +53,6 @@ def may_read_all(user: User) -> bool:
     return user.can(Permission.AUDIT_READ_ALL.value)
 
 
-def _parse_day(raw: str, field: str) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise UserError(f"{field}: {raw[:40]!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-31",
-                        field=field) from None
-
-
 def _parse_ip(raw: str) -> str:
     if not raw:
         return ""
@@ -80,8 +71,8 @@ def parse_filters(values: Mapping[str, str]) -> AuditFilters:
                         field="outcome")
     filters = AuditFilters(
         login=text["login"].lower(), action=text["action"], object_type=text["object_type"],
-        object_id=text["object_id"], since=_parse_day(text["since"], "since"),
-        until=_parse_day(text["until"], "until"), ip=_parse_ip(text["ip"]), outcome=text["outcome"],
+        object_id=text["object_id"], since=parse_optional_date(text["since"], field="since"),
+        until=parse_optional_date(text["until"], field="until"), ip=_parse_ip(text["ip"]), outcome=text["outcome"],
     )
     if filters.since and filters.until and filters.since > filters.until:
         raise UserError(f"until: {filters.until.isoformat()} is before the start date {filters.since.isoformat()}; "

@@ -42,6 +42,7 @@ from app.payments.services import visible_payments_query
 from app.projects.scoping import visible_clients_query, visible_projects_query
 from app.security.permissions import Permission
 from app.timesheets.services import visible_entries_query
+from app.inputs import parse_optional_date
 
 log = logging.getLogger(__name__)
 
@@ -81,17 +82,6 @@ def allowed_kinds(user: User) -> list[str]:
     return kinds
 
 
-def _parse_date(text: str, field: str) -> date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"{field}: {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-31",
-                        field=field) from None
-
-
 def _parse_id(text: str, field: str) -> int | None:
     text = (text or "").strip()
     if not text:
@@ -110,8 +100,8 @@ def parse_filters(user: User, values: Mapping[str, str]) -> ExportFilters:
         raise UserError(f"kind: you may not export {KINDS[kind].label.lower()}; you may export "
                         f"{', '.join(allowed_kinds(user))}", field="kind")
     filters = ExportFilters(
-        kind=kind, date_from=_parse_date(values.get("date_from", ""), "date_from"),
-        date_to=_parse_date(values.get("date_to", ""), "date_to"),
+        kind=kind, date_from=parse_optional_date(values.get("date_from", ""), field="date_from"),
+        date_to=parse_optional_date(values.get("date_to", ""), field="date_to"),
         client_id=_parse_id(values.get("client_id", ""), "client_id"),
         project_id=_parse_id(values.get("project_id", ""), "project_id"),
         user_id=_parse_id(values.get("user_id", ""), "user_id"),
