@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import stat
 import subprocess
@@ -194,3 +195,16 @@ def test_restore_invalid_database_url_fails(box_env, tmp_path):
     assert result.exit_code == 1
     assert "cannot restore into 'mysql://db/tb'" in result.output
     assert not maintenance.is_active(box_env)
+
+
+def test_verify_prints_audit_head_that_audit_verify_accepts(box_env, make_user, tmp_path):
+    make_user("wanda")  # writes audit records, so the manifest has a chain head
+    runner = CliRunner()
+    assert runner.invoke(cli, ["backup", "init"]).exit_code == 0
+    archive = tmp_path / "box.tar.age"
+    assert runner.invoke(cli, ["backup", "create", "--output", str(archive)]).exit_code == 0
+    verified = runner.invoke(cli, ["backup", "verify", str(archive)])
+    assert verified.exit_code == 0, verified.output
+    head = re.search(r"Audit-chain head at backup time: (\d+:[0-9a-f]{64})", verified.output).group(1)
+    checked = runner.invoke(cli, ["audit", "verify", "--expect-head", head])
+    assert checked.exit_code == 0, checked.output

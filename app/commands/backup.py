@@ -138,6 +138,10 @@ def verify(archive: Path, identity_file: Path | None) -> None:
     click.echo(f"{archive} is intact: made {manifest.created_at} by TrackerBox {manifest.trackerbox_version} "
                f"(schema {manifest.alembic_revision}, {manifest.database_engine}), "
                f"{sum(manifest.row_counts.values())} rows, {_count_uploads(manifest)} files.")
+    if manifest.audit_head:
+        head = f"{manifest.audit_head['id']}:{manifest.audit_head['chain_hash']}"
+        click.echo(f"Audit-chain head at backup time: {head} (check the live trail with "
+                   f"`trackerbox audit verify --expect-head {head}`).")
 
 
 @backup_group.command("restore")
