@@ -682,3 +682,13 @@ def test_admin_reset_ends_the_persons_sessions(client, enrolled, admin_client, a
     wanda = totp_row(app, "wanda").user_id
     post(admin_client, f"/admin/users/{wanda}/reset-two-factor", {"reason": "phone lost, seen in person"})
     assert signed_in_as(client) is None
+
+
+def test_profile_page_sets_requirement_and_returns_there(admin_client, app):
+    worker = profile_id(app, "Worker")
+    assert "Members must sign in with a second factor" in page(admin_client.get(f"/admin/profiles/{worker}"))
+    response = post(admin_client, f"/admin/profiles/{worker}/two-factor", {"require_totp": "y", "back": "edit"},
+                    token_from=f"/admin/profiles/{worker}")
+    assert response.headers["Location"] == f"/admin/profiles/{worker}"
+    with app.app_context():
+        assert db.session.get(SecurityProfile, worker).require_totp

@@ -1,7 +1,7 @@
 """Administrator routes: reset a person's second factor, and require it per security profile."""
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from app import db
@@ -40,4 +40,6 @@ def profile_requirement(profile_id: int):
                   "at their next page view.", "success")
         else:
             flash(f"Members of {profile.name} no longer need a second factor.", "success")
+    if request.form.get("back") == "edit":
+        return redirect(url_for("admin.profile_edit", profile_id=profile.id))
     return redirect(url_for("admin.profile_list"))
