@@ -52,8 +52,9 @@ def add_keys_of_newer_version(settings: Settings) -> list[str]:
     """On a box that already has its password key, create key files a later version added.
 
     Only the two-factor key qualifies: nothing was encrypted under it before it existed.
-    A missing password or audit key is never replaced here, because a new one would lock
-    everyone out or break the audit chain; that stays an error naming the file.
+    A missing password or audit key is never replaced here: a new password key would lock
+    everyone out, and a new audit key would break the chain. That stays an error naming
+    the file.
     """
     if not (settings.keys_path / PASSWORD_KEY_FILE).exists():
         return []

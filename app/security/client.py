@@ -53,7 +53,7 @@ def resolve_client_address(peer: str | None, forwarded_for: str | None, trusted)
 
 
 def client_address() -> str:
-    """The current request's client address as text ("" outside a request)."""
+    """Return the current request's client address as text ("" outside a request)."""
     if not has_request_context():
         return ""
     cached = g.get("client_address")

@@ -97,5 +97,5 @@ def _forget_rehashes(session: Session) -> None:
 
 
 def mark_rehashed(session: Session, user: User) -> None:
-    """Note that ``user``'s new hash holds the same password, so their sessions go on."""
+    """Mark ``user``'s new hash as the same password at a higher cost, so their sessions go on."""
     session.info.setdefault(REHASHED_KEY, set()).add(user.id)
