@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "app.commands.uploads",
     "app.commands.audit",
     "app.commands.sessions",
+    "app.commands.allow_lists",
     "app.commands.backup",
     "app.commands.backup_targets",
     "app.commands.scheduler",

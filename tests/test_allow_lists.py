@@ -251,3 +251,74 @@ def test_own_allow_list_refuses_lockout_then_saves(app, make_user):
     assert change.object_type == "user"
     assert change.details["after"] == {"networks": [OFFICE, CLIENT_SITE]}
     assert change.details["confirmed_lockout"] is False
+
+
+def test_admin_clears_own_list_that_shut_the_person_out(app, make_user):
+    wanda = make_user("wanda")
+    make_user("ada", "Administrator")
+    set_lists(app, users={"wanda": [CLIENT_SITE]})
+    locked = client_from(app, "192.0.2.10")
+    assert sign_in(locked, "wanda").status_code == 403
+    admin = client_from(app, "192.0.2.20")
+    sign_in(admin, "ada")
+    page = text(admin.get(f"/admin/users/{wanda.id}/edit"))
+    assert f"may sign in only from {CLIENT_SITE}" in page
+    response = admin.post(f"/admin/users/{wanda.id}/allow-list/clear",
+                          data={"csrf_token": csrf_token(admin, f"/admin/users/{wanda.id}/edit")})
+    assert response.status_code == 302
+    assert sign_in(locked, "wanda").status_code == 302
+    (change,) = events(app, "allow_list.change")
+    assert change.details["before"] == {"networks": [CLIENT_SITE]}
+    assert change.details["reason"] == "cleared by an administrator"
+
+
+def test_worker_cannot_clear_someone_elses_list(app, make_user):
+    wanda = make_user("wanda")
+    make_user("walter")
+    set_lists(app, users={"wanda": [CLIENT_SITE]})
+    other = client_from(app, "192.0.2.20")
+    sign_in(other, "walter")
+    response = other.post(f"/admin/users/{wanda.id}/allow-list/clear", data={"csrf_token": csrf_token(other)})
+    assert response.status_code == 403
+    with app.app_context():
+        assert allow_lists.networks_of(Scope(user_id=wanda.id)) == [CLIENT_SITE]
+
+
+@pytest.mark.parametrize("arguments", [["--company"], ["--profile", "administrator"], ["--user", "WANDA"]])
+def test_cli_clears_any_list(app, make_user, monkeypatch, arguments):
+    from click.testing import CliRunner
+
+    from app.cli import cli
+    from app.commands import context
+
+    make_user("wanda")
+    set_lists(app, company=[OFFICE], profiles={"Administrator": [OFFICE]}, users={"wanda": [OFFICE]})
+    monkeypatch.setattr(context, "_app", app)
+    shown = CliRunner().invoke(cli, ["allow-list", "show", *arguments])
+    assert shown.exit_code == 0, shown.output
+    assert OFFICE in shown.output
+    cleared = CliRunner().invoke(cli, ["allow-list", "clear", *arguments])
+    assert cleared.exit_code == 0, cleared.output
+    assert f"removed {OFFICE}" in cleared.output
+    again = CliRunner().invoke(cli, ["allow-list", "clear", *arguments])
+    assert "already empty" in again.output
+    assert [e.details["reason"] for e in events(app, "allow_list.change")] == ["cleared on the server command line"]
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ([], "name exactly one list"),
+    (["--company", "--user", "wanda"], "name exactly one list"),
+    (["--profile", "Nobody"], "no security profile named 'Nobody'"),
+    (["--user", "ghost"], "no user with login 'ghost'"),
+])
+def test_cli_clear_bad_arguments(app, monkeypatch, arguments, message):
+    from click.testing import CliRunner
+
+    from app.cli import cli
+    from app.commands import context
+
+    monkeypatch.setattr(context, "_app", app)
+    result = CliRunner().invoke(cli, ["allow-list", "clear", *arguments])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output

@@ -125,3 +125,22 @@ def admin_profile_allow_list(profile_id: int):
     if form.validate_on_submit() and _save_list(form, scope):
         return redirect(url_for("access.admin_allow_lists"))
     return _admin_page(profile_forms={profile.id: form}, status=400)
+
+
+@bp.app_template_global("own_allow_list")
+def own_allow_list(user) -> list[str]:
+    """The ranges a person set on their own allow-list (shown on their user page)."""
+    return allow_lists.networks_of(allow_lists.Scope(user_id=user.id))
+
+
+@bp.route("/admin/users/<int(max=2147483647):user_id>/allow-list/clear", methods=["POST"])
+@requires(Permission.USERS_MANAGE)
+def admin_clear_user_allow_list(user_id: int):
+    user = services.get_user(user_id)
+    removed = allow_lists.clear_networks(allow_lists.Scope(user_id=user.id), reason="cleared by an administrator")
+    if removed:
+        flash(f"The own address ranges of {user.login} were removed; they can sign in from anywhere the company "
+              "and profile lists allow.", "success")
+    else:
+        flash(f"{user.login} has no own address ranges.", "info")
+    return redirect(url_for("admin.user_edit", user_id=user.id))

@@ -156,6 +156,23 @@ def replace_networks(scope: Scope, text: str | None, *, actor: User, address: st
     return True
 
 
+def clear_networks(scope: Scope, *, reason: str) -> list[str]:
+    """Empty one list, so it no longer restricts anyone; audit it and return the ranges removed.
+
+    This is the way back in after a list that shuts people out: an administrator clears a
+    person's own list on their user page, and the server command line clears any list.
+    """
+    before = networks_of(scope)
+    if not before:
+        return []
+    db.session.execute(delete(AllowedNetwork).where(_owner_filter(scope)))
+    object_type, object_id = ("security_profile", scope.profile_id) if scope.profile_id is not None else \
+        ("user", scope.user_id) if scope.user_id is not None else ("setting", "allowed_networks")
+    record("allow_list.change", object_type=object_type, object_id=object_id,
+           before={"networks": before}, after={"networks": []}, details={"reason": reason})
+    return before
+
+
 def describe_refusal(scope: Scope, address: str) -> str:
     return (f"Access from address {address or '(unknown)'} is not allowed for your account: {scope.describe()} "
             "does not contain it. Connect from an allowed network, or ask your administrator to add this range.")
