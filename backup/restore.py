@@ -60,6 +60,9 @@ class RestoreReport:
     # True when the restored database is not the one the settings point at.
     config_change_needed: bool = False
     audit_recorded: bool = False
+    # Key files this box still lacks after the restore (the archive held none).
+    missing_keys: list[str] = field(default_factory=list)
+    key_dir: Path | None = None
     log_path: Path | None = None
 
 
@@ -90,6 +93,8 @@ def restore_archive(settings: Settings, archive_path: Path, identity, *, databas
         finally:
             maintenance.leave(settings)
         report.log_path = settings.data_dir / LOG_FILE_NAME
+        report.missing_keys = missing_key_files(settings)
+        report.key_dir = settings.keys_path
         report.audit_recorded = _record_audit(settings, target_url, report, archive_path)
         log.info("restore of %s finished: %s rows, %s files", archive_path, sum(report.row_counts.values()),
                  report.files)
@@ -222,6 +227,16 @@ def _check_free_space(settings: Settings, target_url: str, manifest: Manifest) -
                               f"{required // 2**20} MiB there. Free some space and run it again")
 
 
+def missing_key_files(settings: Settings) -> list[str]:
+    """Return the key files the restored box needs but does not have in its key folder."""
+    from app.keys import AUDIT_KEY_FILE, PASSWORD_KEY_FILE, TWO_FACTOR_KEY_FILE
+
+    names = [PASSWORD_KEY_FILE, AUDIT_KEY_FILE, TWO_FACTOR_KEY_FILE]
+    if not settings.secret_key:
+        names.insert(0, settings.secret_key_path.name)
+    return [name for name in names if not (settings.keys_path / name).exists()]
+
+
 def _record_audit(settings: Settings, target_url: str, report: RestoreReport, archive_path: Path) -> bool:
     """Append the ``backup.restore`` event to the restored database; return False (logged) when that fails.
 
@@ -249,7 +264,12 @@ def _record_audit(settings: Settings, target_url: str, report: RestoreReport, ar
                                 "keys_restored": report.keys_restored},
                        login="cli")
         return True
-    except (ConfigError, SQLAlchemyError) as exc:
+    except ConfigError:
+        log.error("restore finished, but it could not be recorded in the audit trail: the audit key %s is "
+                  "missing. Copy audit_chain.key from the old box into that folder; a new key made by "
+                  "`trackerbox setup` could not check the restored trail", settings.keys_path / AUDIT_KEY_FILE)
+        return False
+    except SQLAlchemyError as exc:
         log.error("restore finished, but it could not be recorded in the audit trail: %s", exc)
         return False
     finally:

@@ -208,3 +208,27 @@ def test_verify_prints_audit_head_that_audit_verify_accepts(box_env, make_user, 
     head = re.search(r"Audit-chain head at backup time: (\d+:[0-9a-f]{64})", verified.output).group(1)
     checked = runner.invoke(cli, ["audit", "verify", "--expect-head", head])
     assert checked.exit_code == 0, checked.output
+
+
+def test_restore_without_key_files_names_them_and_warns_against_setup(box_env, tmp_path):
+    from backup.restore import restore_archive
+    from tests.backup_helpers import fresh_url, new_box
+
+    init_identity(box_env)
+    archive = tmp_path / "box.tar.age"
+    write_archive_file(box_env, archive)
+    target = new_box(tmp_path, fresh_url(box_env.database_url, tmp_path))
+    for name in ("password_hmac.key", "audit_chain.key", "two_factor.key"):
+        (target.keys_path / name).unlink()
+    try:
+        report = restore_archive(target, archive, load_identity(box_env))
+        assert report.missing_keys == ["password_hmac.key", "audit_chain.key", "two_factor.key"]
+        assert not report.audit_recorded
+        log_text = (target.data_dir / "restore.log").read_text()
+        assert "Copy audit_chain.key from the old box" in log_text
+        assert "run `trackerbox setup` to create it" not in log_text
+    finally:
+        if target.database_url.startswith("postgresql"):
+            from tests.backup_helpers import drop_restore_databases
+
+            drop_restore_databases(target.database_url)

@@ -186,6 +186,11 @@ def _print_restore_report(report) -> None:
         click.echo(f"The replaced data is kept in {kept}; delete it once the box works.")
     if report.keys_restored:
         click.echo(f"Key files restored: {', '.join(report.keys_restored)}. Restart the server to use them.")
+    if report.missing_keys:
+        click.echo(f"The archive held no key files, and {', '.join(report.missing_keys)} are missing in "
+                   f"{report.key_dir}. Copy them from the old box or your key backup into that folder (mode 0600) "
+                   "before starting the server. Do not make new ones with `trackerbox setup`: new keys cannot "
+                   "check the restored passwords or audit trail.", err=True)
     if not report.audit_recorded:
         click.echo(f"Warning: the restore could not be recorded in the audit trail; see {report.log_path}.", err=True)
     if report.config_change_needed:
