@@ -27,7 +27,7 @@ def test_setup_writes_keys_to_key_dir(tmp_path):
     for name in KEY_FILES:
         assert stat.S_IMODE((tmp_path / "keys" / name).stat().st_mode) == 0o600, name
         assert not (tmp_path / "data" / name).exists(), name
-    assert (tmp_path / "data" / "trackerbox.db").exists()
+    assert stat.S_IMODE((tmp_path / "data" / "trackerbox.db").stat().st_mode) == 0o600
     settings = load_settings({"TRACKERBOX_CONFIG": str(config)})
     assert settings.secret_key == (tmp_path / "keys" / "secret_key").read_text().strip()
 

@@ -1,6 +1,8 @@
 """``trackerbox setup``: make a new box ready to start."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from sqlalchemy import select
 
@@ -33,7 +35,9 @@ def setup(admin_login: str, admin_name: str, timezone: str | None) -> None:
     from app.models import User
 
     app = create_app(settings)
-    migrate.upgrade(app.extensions["trackerbox_engine"])
+    engine = app.extensions["trackerbox_engine"]
+    migrate.upgrade(engine)
+    _restrict_sqlite_file(engine)
     click.echo(f"Database schema is at revision {migrate.head_revision()}.")
     with app.app_context(), db.transaction():
         if db.session.scalar(select(User.id).limit(1)) is not None:
@@ -54,3 +58,15 @@ def _server_timezone() -> str:
         return get_localzone_name() or "UTC"
     except (LookupError, ValueError, OSError):  # an unreadable or unknown /etc/localtime
         return "UTC"
+
+
+def _restrict_sqlite_file(engine) -> None:
+    """Make a SQLite database file readable by its owner only: it holds hashes and the audit trail.
+
+    SQLite gives its -wal and -shm files the mode of the database file.
+    """
+    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
+        return
+    path = Path(engine.url.database)
+    if path.exists():
+        path.chmod(0o600)
