@@ -64,6 +64,7 @@ def test_proxy_render_writes_output_and_hsts_include(trackerbox, tmp_path):
     (["--static-dir", "/nonexistent/static"], "static directory /nonexistent/static not found"),
     (["--cert", "/etc/tls/a;b.crt"], "contains a character nginx would misread"),
     (["--key", "/etc/tls/my server.key"], "contains a character nginx would misread"),
+    (["--output", "/nonexistent-folder/site.conf"], "the folder /nonexistent-folder does not exist"),
 ])
 def test_proxy_render_rejects_bad_option(trackerbox, tmp_path, args, message):
     code, out, err = render(trackerbox, tmp_path / "tls", *args)

@@ -42,6 +42,9 @@ def render(server_names, cert, key, upstream, static_dir, https_port, http_port,
     from certs.pem import write_atomically
     from certs.store import HSTS_INCLUDE, SERVER_CERT, SERVER_KEY, write_hsts_include
 
+    if output and not output.absolute().parent.is_dir():
+        raise click.BadParameter(f"the folder {output.absolute().parent} does not exist; create it or write the "
+                                 "site elsewhere", param_hint="--output")
     settings = load_settings()
     directory = tls_dir.absolute() if tls_dir else settings.tls_path
     options = SiteOptions(
