@@ -37,3 +37,26 @@ def test_cli_unknown_user_reset_exits_one(app):
     result = _run(app, "user", "reset-password", "nobody")
     assert result.returncode == 1
     assert "no user with login 'nobody'" in result.stderr
+
+
+@pytest.mark.sqlite_only
+def test_serve_names_the_fix_when_it_cannot_listen(app, monkeypatch):
+    import socket
+
+    from click.testing import CliRunner
+
+    from app.cli import cli
+    from app.commands import context
+
+    monkeypatch.setattr(context, "_app", app)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        busy = CliRunner().invoke(cli, ["serve", "--host", "127.0.0.1", "--port", str(port)])
+    assert busy.exit_code == 1
+    assert "stop the program using that port or choose another with --port" in busy.output
+    # 192.0.2.1 is a documentation address that no machine here has; binding sends nothing.
+    foreign = CliRunner().invoke(cli, ["serve", "--host", "192.0.2.1", "--port", "8000"])
+    assert foreign.exit_code == 1
+    assert "choose one of its own with --host" in foreign.output

@@ -1,6 +1,7 @@
 """``trackerbox serve``: the production web server (waitress)."""
 from __future__ import annotations
 
+import errno
 import logging
 
 import click
@@ -35,10 +36,13 @@ def serve(host: str, port: int, threads: int) -> None:
     try:
         server = make_server(app, host, port, threads)
     except OSError as exc:
-        raise click.ClickException(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}; stop the program using that port "
-            "or choose another with --port"
-        ) from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            fix = "this machine has no such address; choose one of its own with --host, such as 127.0.0.1"
+        elif exc.errno == errno.EACCES:
+            fix = "ports below 1024 need root; choose a port of 1024 or higher with --port"
+        else:
+            fix = "stop the program using that port or choose another with --port"
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}; {fix}") from None
     click.echo(f"TrackerBox is listening on http://{host}:{port}/ (press Ctrl+C to stop)")
     log.info("server started on %s:%s with %s threads", host, port, threads)
     try:
