@@ -235,7 +235,7 @@ def configure_error_handlers(app: Flask) -> None:
             403: "You do not have permission to open this page.",
             404: "The page or object was not found. It may have been removed, or the address is mistyped.",
             405: "This address does not accept that kind of request.",
-            413: f"The upload is larger than the limit of {limit_mb:.1f} MB (max_upload_bytes); "
+            413: f"The upload is larger than the limit of {limit_mb:.1f} MiB (max_upload_bytes); "
                  "choose a smaller file or scan the receipt at a lower resolution.",
         }
         message = messages.get(exc.code or 500, exc.description or "")
