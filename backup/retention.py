@@ -17,7 +17,8 @@ from backup.target_config import MIN_VERIFIED_KEPT, TargetConfig
 ARCHIVE_PREFIX = "trackerbox-"
 ARCHIVE_SUFFIX = ".tar.age"
 SIDECAR_SUFFIX = ".verified.json"
-_NAME = re.compile(r"^trackerbox-(\d{8}T\d{6}Z)\.tar\.age$")
+# Milliseconds keep two runs in the same second apart; names without them (older runs) still parse.
+_NAME = re.compile(r"^trackerbox-(\d{8}T\d{6})(?:\.(\d{3}))?Z\.tar\.age$")
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,16 @@ class ArchiveEntry:
 
 
 def archive_name(created_at: datetime) -> str:
-    return f"{ARCHIVE_PREFIX}{created_at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}{ARCHIVE_SUFFIX}"
+    moment = created_at.astimezone(timezone.utc)
+    return f"{ARCHIVE_PREFIX}{moment:%Y%m%dT%H%M%S}.{moment.microsecond // 1000:03d}Z{ARCHIVE_SUFFIX}"
 
 
 def parse_archive_name(name: str) -> datetime | None:
     match = _NAME.match(name)
     if not match:
         return None
-    return datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    moment = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc)
+    return moment.replace(microsecond=int(match.group(2) or 0) * 1000)
 
 
 def plan_retention(archives: list[ArchiveEntry], config: TargetConfig, zone: tzinfo | None = None

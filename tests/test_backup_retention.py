@@ -22,9 +22,20 @@ def _kept_dates(kept: list[ArchiveEntry]) -> list[str]:
 
 def test_archive_name_round_trips_its_time():
     name = archive_name(NOW)
-    assert name == "trackerbox-20261204T020000Z.tar.age"
+    assert name == "trackerbox-20261204T020000.000Z.tar.age"
     assert parse_archive_name(name) == NOW
     assert parse_archive_name(name + ".partial") is None
+
+
+def test_archive_names_in_one_second_differ():
+    """Two runs in the same second must not overwrite each other's archive."""
+    first, second = NOW.replace(microsecond=120_000), NOW.replace(microsecond=870_000)
+    assert archive_name(first) != archive_name(second)
+    assert parse_archive_name(archive_name(second)) == second.replace(microsecond=870_000)
+
+
+def test_archive_name_without_milliseconds_still_parses():
+    assert parse_archive_name("trackerbox-20261204T020000Z.tar.age") == NOW
 
 
 def test_retention_keeps_7_daily_4_weekly_12_monthly():
