@@ -1,4 +1,5 @@
 """The installed ``trackerbox`` entry point, run as a real process, exits non-zero on failure."""
+import errno
 import os
 import subprocess
 import sys
@@ -40,23 +41,23 @@ def test_cli_unknown_user_reset_exits_one(app):
 
 
 @pytest.mark.sqlite_only
-def test_serve_names_the_fix_when_it_cannot_listen(app, monkeypatch):
-    import socket
-
+@pytest.mark.parametrize(("error", "fix"), [
+    (errno.EADDRINUSE, "stop the program using that port or choose another with --port"),
+    (errno.EADDRNOTAVAIL, "choose one of its own with --host"),
+    (errno.EACCES, "ports below 1024 need root"),
+])
+def test_serve_names_the_fix_when_it_cannot_listen(app, monkeypatch, error, fix):
+    """The socket error decides the advice. (A real failed bind leaves waitress's sockets open, so it is faked.)"""
     from click.testing import CliRunner
 
     from app.cli import cli
-    from app.commands import context
+    from app.commands import context, serve
+
+    def refuse(*_args, **_kwargs):
+        raise OSError(error, os.strerror(error))
 
     monkeypatch.setattr(context, "_app", app)
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen(1)
-        port = taken.getsockname()[1]
-        busy = CliRunner().invoke(cli, ["serve", "--host", "127.0.0.1", "--port", str(port)])
-    assert busy.exit_code == 1
-    assert "stop the program using that port or choose another with --port" in busy.output
-    # 192.0.2.1 is a documentation address that no machine here has; binding sends nothing.
-    foreign = CliRunner().invoke(cli, ["serve", "--host", "192.0.2.1", "--port", "8000"])
-    assert foreign.exit_code == 1
-    assert "choose one of its own with --host" in foreign.output
+    monkeypatch.setattr(serve, "make_server", refuse)
+    result = CliRunner().invoke(cli, ["serve", "--host", "127.0.0.1", "--port", "8000"])
+    assert result.exit_code == 1
+    assert fix in result.output
