@@ -33,7 +33,7 @@ MIN_PASSPHRASE_LENGTH = 12
 
 @dataclass(frozen=True)
 class RecoverySheet:
-    """What an administrator must keep on paper or offline to read backups later."""
+    """The page an administrator keeps on paper or offline, to read backups later."""
 
     identity_path: Path
     recipient: str

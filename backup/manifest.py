@@ -22,7 +22,7 @@ SECRETS_DIR = f"{ROOT}/secrets"
 
 @dataclass
 class Manifest:
-    """What an archive contains; written last, so it can list every member's checksum."""
+    """The archive's table of contents. It is written last, so it can list every member's checksum."""
 
     trackerbox_version: str
     alembic_revision: str | None

@@ -166,10 +166,11 @@ def _remove_leftovers(settings: Settings) -> None:
 
 
 def build_database(url: str, dump_dir: Path, manifest: Manifest, progress: Progress | None) -> dict[str, int]:
-    """Create the schema at the archive's revision in the empty database ``url``, load every
-    table from an unpacked archive, then migrate to head; return the row count per table.
+    """Load an unpacked archive into the empty database ``url`` and return the row count per table.
 
-    It touches nothing else, so the monthly restore drill loads a scratch database with it.
+    The schema is created at the archive's revision, every table is loaded, and the
+    migrations then run to head. Nothing else on the box changes, so the monthly restore
+    drill uses it for its scratch database.
     """
     engine = db.make_engine(url)
     try:

@@ -58,7 +58,7 @@ def general_name(name: str | Address) -> x509.GeneralName:
 
 
 def certificate_names(cert: x509.Certificate) -> list[str | Address]:
-    """The subject alternative names of ``cert`` (DNS names lower-cased, IP addresses as objects)."""
+    """Return the subject alternative names of ``cert`` (DNS names lower-cased, IP addresses as objects)."""
     try:
         extension = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:

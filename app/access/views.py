@@ -129,7 +129,7 @@ def admin_profile_allow_list(profile_id: int):
 
 @bp.app_template_global("own_allow_list")
 def own_allow_list(user) -> list[str]:
-    """The ranges a person set on their own allow-list (shown on their user page)."""
+    """Return the ranges a person set on their own allow-list, for their user page."""
     return allow_lists.networks_of(allow_lists.Scope(user_id=user.id))
 
 

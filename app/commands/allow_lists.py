@@ -1,7 +1,7 @@
 """``trackerbox allow-list ...``: showing and clearing IP allow-lists from the server.
 
-The web pages refuse a change that shuts out the person making it unless confirmed;
-these commands are the way back in when a confirmed change shut out everyone who could
+The web pages reject a change that shuts out the person making it unless it is confirmed.
+These commands are the way back in when a confirmed change shut out everyone who could
 undo it.
 """
 from __future__ import annotations
